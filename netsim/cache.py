@@ -1,0 +1,146 @@
+"""Content-addressed result store with atomic writes.
+
+An entry is a dictionary of numpy arrays plus a JSON-serialisable ``meta`` dictionary,
+saved as one ``.npz`` file named by the hash of the configuration that produced it.
+Writes go to a temporary file in the same folder followed by ``os.replace``, so a killed
+run never leaves a half-written entry under the final name. A file that cannot be read
+back (truncated, corrupt zip, missing completion marker) is reported, removed and treated
+as missing, so the caller recomputes it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from netsim.runtime import data_dir
+
+_META_KEY = "__meta__"
+_COMPLETE_KEY = "__complete__"
+
+
+class CorruptEntryWarning(UserWarning):
+    """A cache entry could not be read and will be recomputed."""
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON (sorted keys, no whitespace) used for hashing configurations."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (tuple, set, frozenset)):
+        return list(obj)
+    raise TypeError(f"configuration value {obj!r} of type {type(obj).__name__} is not JSON-serialisable")
+
+
+def config_hash(config: Mapping[str, Any], version: str = "") -> str:
+    """SHA-256 (first 20 hex digits) of a configuration and a code version string."""
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping, got {type(config).__name__}")
+    payload = canonical_json({"config": config, "version": version})
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def default_cache_dir() -> Path:
+    """``$NETSIM_CACHE`` if set, else ``<data>/cache``."""
+    return Path(os.environ.get("NETSIM_CACHE", data_dir() / "cache"))
+
+
+class ResultCache:
+    """A folder of ``<namespace>/<key>.npz`` entries.
+
+    Parameters
+    ----------
+    root : path, optional
+        Folder of the store; defaults to :func:`default_cache_dir`.
+    namespace : str
+        Sub-folder separating kinds of results (e.g. ``"trajectories"``).
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None, namespace: str = "results"):
+        if not namespace or "/" in namespace or namespace.startswith("."):
+            raise ValueError(f"namespace must be a plain folder name, got {namespace!r}")
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.folder = self.root / namespace
+
+    def path(self, key: str) -> Path:
+        if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
+            raise ValueError(f"key must be alphanumeric (with - or _), got {key!r}")
+        return self.folder / f"{key}.npz"
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def keys(self) -> list[str]:
+        """Keys of the complete-looking entries (sorted)."""
+        return sorted(p.stem for p in self.folder.glob("*.npz")) if self.folder.exists() else []
+
+    def save(self, key: str, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None = None) -> Path:
+        """Write an entry atomically; returns its path."""
+        bad = [name for name in arrays if name.startswith("__")]
+        if bad:
+            raise ValueError(f"array names starting with '__' are reserved, got {bad}")
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        payload = {name: np.asarray(value) for name, value in arrays.items()}
+        payload[_META_KEY] = np.array(canonical_json(dict(meta or {})))
+        payload[_COMPLETE_KEY] = np.array(True)  # written last: its presence marks completion
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def load(self, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """Read an entry; ``None`` if missing. A corrupt entry is reported, removed, and ``None``."""
+        target = self.path(key)
+        if not target.exists():
+            return None
+        try:
+            with np.load(target, allow_pickle=False) as data:
+                if _COMPLETE_KEY not in data.files or _META_KEY not in data.files:
+                    raise ValueError("completion marker missing")
+                arrays = {name: data[name] for name in data.files if not name.startswith("__")}
+                meta = json.loads(str(data[_META_KEY]))
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            warnings.warn(f"cache entry {target} is corrupt ({exc}); it will be recomputed",
+                          CorruptEntryWarning, stacklevel=2)
+            target.unlink(missing_ok=True)
+            return None
+        return arrays, meta
+
+    def get_or_compute(self, key: str, compute: Callable[[], tuple[Mapping[str, np.ndarray], Mapping[str, Any]]]):
+        """Return the stored entry for ``key``, computing and saving it first when absent."""
+        entry = self.load(key)
+        if entry is None:
+            arrays, meta = compute()
+            self.save(key, arrays, meta)
+            entry = self.load(key)
+        return entry
+
+    def clear_temporaries(self) -> int:
+        """Remove temporary files left by killed writers; returns how many were removed."""
+        if not self.folder.exists():
+            return 0
+        stale = list(self.folder.glob(".*.tmp"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)

@@ -1,0 +1,353 @@
+"""Training that records a trajectory in prediction space.
+
+A :class:`TrainConfig` fully describes one run (data, model, optimiser, schedule,
+regularisation, augmentation, seed, checkpoint schedule). :func:`train_trajectory` trains
+it and returns a :class:`Trajectory`: the predicted probabilities on fixed evaluation sets
+(a stratified subset of the training set and of the test set) at log-spaced checkpoints
+that include step 0, the losses and errors there, and optionally the flattened weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+TRAIN_CODE_VERSION = "1"
+"""Bump when a change of this module changes the numbers it produces (invalidates caches)."""
+
+OPTIMIZERS = ("sgd", "nesterov", "adam")
+SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Every field takes part in the cache key (see :meth:`key_dict`).
+
+    Attributes
+    ----------
+    dataset, dataset_options : data passed to :func:`netsim.data.load_dataset`.
+    train_size : number of training samples used (stratified subset), ``None`` for all.
+    random_labels : train on labels drawn uniformly at random (seeded by ``seed``).
+    eval_train_size, eval_test_size : sizes of the fixed stratified evaluation subsets
+        (the same for every run on the same data, independent of ``seed``).
+    model, model_options : passed to :func:`netsim.models.build_model`.
+    optimizer : ``"sgd"``, ``"nesterov"`` or ``"adam"``; ``momentum`` for the first two.
+    lr, batch_size, epochs, weight_decay, label_smoothing : as usual.
+    schedule : ``"cosine"`` (to zero at the last step) or ``"constant"``.
+    augmentation, augmentation_options : passed to :func:`netsim.data.make_augmentation`.
+    num_checkpoints : log-spaced checkpoints including step 0 and the last step.
+    bn_warmup_batches : forward passes in train mode before checkpoint 0 so that
+        batch-norm statistics describe the data (thesis Fig. 2.12).
+    save_weights : also record the flattened parameters at each checkpoint.
+    """
+
+    dataset: str = "mnist1d"
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
+    train_size: int | None = None
+    random_labels: bool = False
+    eval_train_size: int | None = 1000
+    eval_test_size: int | None = 1000
+    model: str = "mlp"
+    model_options: Mapping[str, Any] = field(default_factory=dict)
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.9
+    batch_size: int = 64
+    epochs: float = 10
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    schedule: str = "cosine"
+    augmentation: str | None = None
+    augmentation_options: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    num_checkpoints: int = 20
+    bn_warmup_batches: int = 5
+    save_weights: bool = False
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        for name in ("lr", "epochs"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("batch_size", "num_checkpoints"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (2 if name == "num_checkpoints" else 1):
+                raise ValueError(f"{name} must be an int >= {2 if name == 'num_checkpoints' else 1}, got {value!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        # Freeze nested mappings into plain dicts (copies) so the key cannot change later.
+        for name in ("dataset_options", "model_options", "augmentation_options"):
+            object.__setattr__(self, name, dict(getattr(self, name)))
+
+    def key_dict(self) -> dict[str, Any]:
+        """The fields that differ from their defaults.
+
+        Hashing only these keeps the keys of existing runs stable when a new field with a
+        default is added to this class.
+        """
+        out = {}
+        for f in dataclasses.fields(self):
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            value = getattr(self, f.name)
+            if value != default:
+                out[f.name] = value
+        return out
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class Trajectory:
+    """What a training run leaves behind.
+
+    Attributes
+    ----------
+    config : TrainConfig
+    steps : (T,) int, optimiser steps at the checkpoints (``steps[0] == 0``).
+    epochs : (T,) float, the same in epochs.
+    probs : split -> (T, N_split, C) float32 predicted probabilities (eval mode).
+    labels : split -> (N_split,) int64 true labels of the evaluation samples.
+    loss, error : split -> (T,) mean cross-entropy (nats) and error rate at each checkpoint.
+    weights : (T, P) float32 flattened parameters, or ``None``.
+    seconds : wall-clock training time.
+    """
+
+    config: TrainConfig
+    steps: np.ndarray
+    epochs: np.ndarray
+    probs: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
+    loss: dict[str, np.ndarray]
+    error: dict[str, np.ndarray]
+    weights: np.ndarray | None = None
+    seconds: float = float("nan")
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return tuple(self.probs)
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Flatten into named arrays and JSON metadata for :class:`netsim.cache.ResultCache`."""
+        arrays = {"steps": self.steps, "epochs": self.epochs}
+        for split in self.splits:
+            arrays[f"probs/{split}"] = self.probs[split]
+            arrays[f"labels/{split}"] = self.labels[split]
+            arrays[f"loss/{split}"] = self.loss[split]
+            arrays[f"error/{split}"] = self.error[split]
+        if self.weights is not None:
+            arrays["weights"] = self.weights
+        meta = {"config": dataclasses.asdict(self.config), "seconds": self.seconds,
+                "code_version": TRAIN_CODE_VERSION}
+        return arrays, meta
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> "Trajectory":
+        splits = sorted(name.split("/", 1)[1] for name in arrays if name.startswith("probs/"))
+        pick = lambda kind: {s: arrays[f"{kind}/{s}"] for s in splits}  # noqa: E731
+        return cls(config=TrainConfig(**meta["config"]), steps=arrays["steps"], epochs=arrays["epochs"],
+                   probs=pick("probs"), labels=pick("labels"), loss=pick("loss"), error=pick("error"),
+                   weights=arrays.get("weights"), seconds=float(meta.get("seconds", float("nan"))))
+
+
+def checkpoint_steps(total_steps: int, num_checkpoints: int) -> np.ndarray:
+    """Log-spaced optimiser steps from 0 to ``total_steps`` inclusive.
+
+    Returns at most ``num_checkpoints`` distinct sorted steps: 0, then a geometric grid
+    from 1 to ``total_steps`` (duplicates after rounding removed, so fewer when the run is short).
+    """
+    if total_steps < 1:
+        raise ValueError(f"total_steps must be >= 1, got {total_steps}")
+    grid = np.round(np.geomspace(1, total_steps, num_checkpoints - 1)).astype(np.int64)
+    return np.unique(np.concatenate([[0], grid, [total_steps]]))
+
+
+def _stratified_indices(labels: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """Indices of a class-balanced subset of size ``n`` (all when ``n`` is None or too large)."""
+    if n is None or n >= len(labels):
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
+    # Round-robin over classes keeps the subset as balanced as the data allow.
+    order = [idx[i] for i in range(max(map(len, per_class))) for idx in per_class if i < len(idx)]
+    return np.sort(np.asarray(order[:n]))
+
+
+def load_training_data(config: TrainConfig):
+    """The training set (after subsetting / label randomisation) and the evaluation sets.
+
+    Returns
+    -------
+    train : ArrayDataset
+    eval_sets : dict split -> ArrayDataset with ``"train"`` (a fixed subset of the training
+        data with the labels the model is trained on) and ``"test"``.
+    """
+    from netsim.data import load_dataset
+
+    train = load_dataset(config.dataset, "train", **config.dataset_options)
+    test = load_dataset(config.dataset, "test", **config.dataset_options)
+    if config.train_size is not None:
+        train = train.subset(_stratified_indices(train.y, config.train_size, seed=0))
+    if config.random_labels:
+        rng = np.random.default_rng([config.seed, 1])
+        train = train.relabel(rng.integers(0, train.num_classes, len(train)), train.num_classes,
+                              name=f"{train.name}-random-labels")
+    # Evaluation subsets are fixed (seed 0), so every run on the same data is compared on the same samples.
+    eval_sets = {
+        "train": train.subset(_stratified_indices(train.y, config.eval_train_size, seed=0)),
+        "test": test.subset(_stratified_indices(test.y, config.eval_test_size, seed=0)),
+    }
+    return train, eval_sets
+
+
+def _make_optimizer(config: TrainConfig, params):
+    import torch
+
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                           nesterov=config.optimizer == "nesterov", weight_decay=config.weight_decay)
+
+
+def _warm_up_batch_norm(model, x, batch_size: int, num_batches: int, generator) -> None:
+    """Set batch-norm running statistics from ``num_batches`` training mini-batches.
+
+    Momentum ``None`` makes the running statistics a cumulative average of these batches;
+    the parameters are untouched (no gradient step).
+    """
+    import torch
+
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms or num_batches == 0:
+        return
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    order = torch.randperm(len(x), generator=generator)
+    with torch.no_grad():
+        for b in range(num_batches):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            if len(idx) == 0:
+                break
+            model(x[idx])
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+
+
+def _evaluate(model, x, y, batch_size: int = 1024):
+    """Probabilities (N, C) float32, mean cross-entropy (nats) and error rate, in eval mode."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).double()
+    log_probs = torch.log_softmax(logits, dim=1)
+    loss = float(-log_probs.gather(1, y[:, None]).mean())
+    error = float((log_probs.argmax(1) != y).double().mean())
+    return log_probs.exp().float().cpu().numpy(), loss, error
+
+
+def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: bool = True) -> Trajectory:
+    """Train one configuration and record its trajectory.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    device : "auto" (CUDA when present), "cpu", "cuda", ...
+    progress : show a ``tqdm.auto`` progress bar over optimiser steps.
+
+    Returns
+    -------
+    Trajectory
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from netsim.data import make_augmentation
+    from netsim.models import build_model
+    from netsim.runtime import configure_threads, resolve_device
+
+    configure_threads()
+    dev = resolve_device(device)
+    train, eval_sets = load_training_data(config)
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, train.input_shape, train.num_classes, **config.model_options).to(dev)
+    generator = torch.Generator().manual_seed(config.seed)
+    augment = make_augmentation(config.augmentation, **config.augmentation_options)
+
+    x_train = torch.as_tensor(train.x, device=dev)
+    y_train = torch.as_tensor(train.y, device=dev)
+    evals = {s: (torch.as_tensor(d.x, device=dev), torch.as_tensor(d.y, device=dev)) for s, d in eval_sets.items()}
+
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    total_steps = max(1, round(config.epochs * steps_per_epoch))
+    checkpoints = checkpoint_steps(total_steps, config.num_checkpoints)
+    optimizer = _make_optimizer(config, model.parameters())
+    if config.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+    else:
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    criterion = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+    records = {s: [] for s in evals}
+    weights = []
+
+    def record():
+        for split, (x, y) in evals.items():
+            records[split].append(_evaluate(model, x, y))
+        if config.save_weights:
+            weights.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach().float().cpu().numpy())
+
+    start = time.perf_counter()
+    _warm_up_batch_norm(model, x_train, config.batch_size, config.bn_warmup_batches, generator)
+    record()
+    step, next_checkpoint = 0, 1
+    bar = tqdm(total=total_steps, desc=f"{config.model}/{config.optimizer}/seed{config.seed}",
+               disable=not progress, leave=False)
+    while step < total_steps:
+        order = torch.randperm(len(x_train), generator=generator).to(dev)
+        for start_idx in range(0, len(order), config.batch_size):
+            idx = order[start_idx:start_idx + config.batch_size]
+            xb = x_train[idx]
+            if augment is not None:
+                xb = augment(xb, generator)
+            model.train()
+            optimizer.zero_grad(set_to_none=True)
+            loss = criterion(model(xb), y_train[idx])
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"training diverged at step {step} (loss {loss.item()}); lower lr={config.lr}")
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            bar.update(1)
+            if next_checkpoint < len(checkpoints) and step == checkpoints[next_checkpoint]:
+                record()
+                next_checkpoint += 1
+            if step >= total_steps:
+                break
+    bar.close()
+    seconds = time.perf_counter() - start
+
+    stack = lambda split, i: np.array([r[i] for r in records[split]])  # noqa: E731
+    return Trajectory(
+        config=config, steps=checkpoints, epochs=checkpoints / steps_per_epoch,
+        probs={s: np.stack([r[0] for r in records[s]]) for s in evals},
+        labels={s: d.y.astype(np.int64) for s, d in eval_sets.items()},
+        loss={s: stack(s, 1) for s in evals}, error={s: stack(s, 2) for s in evals},
+        weights=np.stack(weights) if weights else None, seconds=seconds,
+    )

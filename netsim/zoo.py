@@ -1,0 +1,101 @@
+"""Train many configurations once: cached, resumable, with a pluggable executor.
+
+Each configuration is trained by :func:`netsim.train.train_trajectory` and stored in a
+:class:`netsim.cache.ResultCache` under the hash of its non-default fields and the
+training code version. A sweep saves every run as soon as it finishes, so a sweep that is
+interrupted resumes where it stopped: finished runs are read back, only missing ones are
+trained. The executor is a seam: :class:`LocalExecutor` runs in this process or in a pool
+of local processes; a distributed engine only needs the same ``map`` method.
+"""
+from __future__ import annotations
+
+import concurrent.futures as futures
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
+
+from tqdm.auto import tqdm
+
+from netsim.cache import ResultCache, config_hash
+from netsim.train import TRAIN_CODE_VERSION, TrainConfig, Trajectory, train_trajectory
+
+TRAJECTORY_NAMESPACE = "trajectories"
+
+
+def trajectory_key(config: TrainConfig) -> str:
+    """Cache key of a configuration: hash of its non-default fields and the code version."""
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    return config_hash(config.key_dict(), version=f"train-{TRAIN_CODE_VERSION}")
+
+
+class Executor(Protocol):
+    """Anything that maps a function over items and yields ``(index, result)`` as they finish."""
+
+    def map_unordered(self, fn: Callable, items: Sequence) -> Iterator[tuple[int, object]]: ...
+
+
+class LocalExecutor:
+    """Run jobs in this process (``processes=1``) or in a pool of local processes.
+
+    With 2 cores, one process using both cores for torch is usually fastest; a pool pays
+    off for many tiny runs (set ``processes`` and the runs' thread count accordingly).
+    """
+
+    def __init__(self, processes: int = 1):
+        if not isinstance(processes, int) or processes < 1:
+            raise ValueError(f"processes must be a positive int, got {processes!r}")
+        self.processes = processes
+
+    def map_unordered(self, fn, items):
+        if self.processes == 1:
+            for i, item in enumerate(items):
+                yield i, fn(item)
+            return
+        with futures.ProcessPoolExecutor(self.processes) as pool:
+            pending = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            for done in futures.as_completed(pending):
+                yield pending[done], done.result()
+
+
+def _train_quietly(config: TrainConfig) -> Trajectory:
+    return train_trajectory(config, progress=False)
+
+
+def load_trajectory(config: TrainConfig, cache: ResultCache | None = None) -> Trajectory | None:
+    """The cached trajectory of ``config``, or ``None`` when it has not been trained."""
+    cache = cache or ResultCache(namespace=TRAJECTORY_NAMESPACE)
+    entry = cache.load(trajectory_key(config))
+    return None if entry is None else Trajectory.from_arrays(*entry)
+
+
+def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = None,
+               executor: Executor | None = None, progress: bool = True) -> list[Trajectory]:
+    """Trajectories of all ``configs`` (in order), training only those not cached yet.
+
+    Parameters
+    ----------
+    configs : iterable of TrainConfig
+    cache : where trajectories are stored; default ``data/cache/trajectories``.
+    executor : default :class:`LocalExecutor` (this process).
+    progress : show a progress bar over the configurations that need training.
+
+    Returns
+    -------
+    list of Trajectory, one per configuration, in the order given.
+    """
+    configs = list(configs)
+    cache = cache or ResultCache(namespace=TRAJECTORY_NAMESPACE)
+    executor = executor or LocalExecutor()
+    cache.clear_temporaries()
+    keys = [trajectory_key(c) for c in configs]
+    results: list[Trajectory | None] = [load_trajectory(c, cache) for c in configs]
+    # Duplicated configurations are trained once.
+    todo_keys = list(dict.fromkeys(k for k, r in zip(keys, results) if r is None))
+    todo = [configs[keys.index(k)] for k in todo_keys]
+    with tqdm(total=len(todo), desc="training runs", disable=not progress or not todo) as bar:
+        for i, trajectory in executor.map_unordered(_train_quietly, todo):
+            cache.save(todo_keys[i], *trajectory.to_arrays())  # saved at once: a restart resumes here
+            for j, key in enumerate(keys):
+                if key == todo_keys[i]:
+                    results[j] = trajectory
+            bar.update(1)
+    return results
