@@ -10,6 +10,7 @@ of local processes; a distributed engine only needs the same ``map`` method.
 from __future__ import annotations
 
 import concurrent.futures as futures
+import functools
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from tqdm.auto import tqdm
@@ -56,8 +57,8 @@ class LocalExecutor:
                 yield pending[done], done.result()
 
 
-def _train_quietly(config: TrainConfig) -> Trajectory:
-    return train_trajectory(config, progress=False)
+def _train_quietly(config: TrainConfig, device: str) -> Trajectory:
+    return train_trajectory(config, device=device, progress=False)
 
 
 def load_trajectory(config: TrainConfig, cache: ResultCache | None = None) -> Trajectory | None:
@@ -68,7 +69,8 @@ def load_trajectory(config: TrainConfig, cache: ResultCache | None = None) -> Tr
 
 
 def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = None,
-               executor: Executor | None = None, progress: bool = True) -> list[Trajectory]:
+               executor: Executor | None = None, device: str = "auto",
+               progress: bool = True) -> list[Trajectory]:
     """Trajectories of all ``configs`` (in order), training only those not cached yet.
 
     Parameters
@@ -76,6 +78,7 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     configs : iterable of TrainConfig
     cache : where trajectories are stored; default ``data/cache/trajectories``.
     executor : default :class:`LocalExecutor` (this process).
+    device : where to train ("auto": CUDA when present).
     progress : show a progress bar over the configurations that need training.
 
     Returns
@@ -92,7 +95,7 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     todo_keys = list(dict.fromkeys(k for k, r in zip(keys, results) if r is None))
     todo = [configs[keys.index(k)] for k in todo_keys]
     with tqdm(total=len(todo), desc="training runs", disable=not progress or not todo) as bar:
-        for i, trajectory in executor.map_unordered(_train_quietly, todo):
+        for i, trajectory in executor.map_unordered(functools.partial(_train_quietly, device=device), todo):
             cache.save(todo_keys[i], *trajectory.to_arrays())  # saved at once: a restart resumes here
             for j, key in enumerate(keys):
                 if key == todo_keys[i]:
