@@ -1,0 +1,103 @@
+"""Tests of netsim.train: checkpoint schedule, config keys, determinism, batch-norm warm-up."""
+import numpy as np
+import pytest
+import torch
+
+from netsim.train import TrainConfig, Trajectory, _warm_up_batch_norm, checkpoint_steps, train_trajectory
+from netsim.zoo import trajectory_key
+
+TINY = dict(dataset="mnist1d", train_size=300, eval_train_size=100, eval_test_size=100, model="mlp",
+            model_options={"widths": [32], "norm": "batch"}, batch_size=50, epochs=2, lr=0.05,
+            num_checkpoints=6)
+
+
+def test_checkpoint_steps_are_log_spaced_with_ends():
+    steps = checkpoint_steps(1000, 12)
+    assert steps[0] == 0 and steps[-1] == 1000
+    assert np.all(np.diff(steps) > 0) and len(steps) <= 12
+    ratios = steps[2:] / steps[1:-1]
+    assert ratios.max() / ratios.min() < 1.5  # geometric spacing
+    assert list(checkpoint_steps(3, 20)) == [0, 1, 2, 3]  # short runs: fewer, distinct checkpoints
+    with pytest.raises(ValueError, match="total_steps"):
+        checkpoint_steps(0, 5)
+
+
+def test_config_validation_names_the_field():
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(lr=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainConfig(label_smoothing=1.0)
+
+
+def test_key_depends_only_on_non_default_fields():
+    assert TrainConfig().key_dict() == {}
+    cfg = TrainConfig(seed=3, model_options={"widths": (8,)})
+    assert cfg.key_dict() == {"seed": 3, "model_options": {"widths": (8,)}}
+    assert trajectory_key(cfg) == trajectory_key(TrainConfig(model_options={"widths": [8]}, seed=3))
+    assert trajectory_key(cfg) != trajectory_key(cfg.replace(seed=4))
+    with pytest.raises(TypeError, match="TrainConfig"):
+        trajectory_key({"seed": 3})
+
+
+def test_warm_up_sets_cumulative_batch_statistics():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    x = torch.randn(40, 4) * 3 + 1
+    gen = torch.Generator().manual_seed(1)
+    _warm_up_batch_norm(model, x, batch_size=10, num_batches=2, generator=gen)
+    order = torch.randperm(40, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        pre = model[0](x[order[:20]])
+    means = torch.stack([pre[:10].mean(0), pre[10:].mean(0)]).mean(0)
+    torch.testing.assert_close(model[1].running_mean, means)
+    assert model[1].momentum == 0.1  # restored
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    return train_trajectory(TrainConfig(**TINY), device="cpu", progress=False)
+
+
+def test_trajectory_shapes_and_learning(tiny_run):
+    t = tiny_run
+    assert t.steps[0] == 0 and t.steps[-1] == 12  # 300 samples / 50 per batch * 2 epochs
+    for split in ("train", "test"):
+        assert t.probs[split].shape == (len(t.steps), 100, 10)
+        np.testing.assert_allclose(t.probs[split].sum(-1), 1, atol=1e-5)
+        assert np.bincount(t.labels[split], minlength=10).min() == 10  # stratified evaluation subset
+    assert t.loss["train"][-1] < t.loss["train"][0]
+    # Warmed-up untrained models predict close to uniform: cross-entropy near log 10.
+    assert abs(t.loss["test"][0] - np.log(10)) < 0.5
+
+
+def test_training_is_deterministic(tiny_run):
+    again = train_trajectory(TrainConfig(**TINY), device="cpu", progress=False)
+    np.testing.assert_array_equal(again.probs["test"], tiny_run.probs["test"])
+    other = train_trajectory(TrainConfig(**TINY).replace(seed=1), device="cpu", progress=False)
+    assert not np.array_equal(other.probs["test"], tiny_run.probs["test"])
+
+
+def test_roundtrip_through_arrays(tiny_run):
+    back = Trajectory.from_arrays(*tiny_run.to_arrays())
+    assert trajectory_key(back.config) == trajectory_key(tiny_run.config)
+    np.testing.assert_array_equal(back.probs["train"], tiny_run.probs["train"])
+    np.testing.assert_array_equal(back.error["test"], tiny_run.error["test"])
+
+
+def test_weights_and_random_labels():
+    cfg = TrainConfig(**TINY).replace(save_weights=True, random_labels=True, epochs=1, num_checkpoints=3)
+    t = train_trajectory(cfg, device="cpu", progress=False)
+    n_params = 40 * 32 + 32 + 2 * 32 + 32 * 10 + 10  # Linear, BatchNorm affine, head
+    assert t.weights.shape == (len(t.steps), n_params)
+    assert not np.array_equal(t.weights[0], t.weights[-1])
+    clean = TrainConfig(**TINY)
+    from netsim.train import load_training_data
+
+    noisy_train, _ = load_training_data(cfg)
+    clean_train, _ = load_training_data(clean)
+    np.testing.assert_array_equal(noisy_train.x, clean_train.x)
+    assert (noisy_train.y != clean_train.y).mean() > 0.5  # labels redrawn uniformly: ~90% change

@@ -1,0 +1,83 @@
+"""Tests of netsim.zoo: train once, resume after interruption, recompute corrupt entries."""
+import numpy as np
+import pytest
+
+import netsim.zoo as zoo
+from netsim.cache import CorruptEntryWarning, ResultCache
+from netsim.train import TrainConfig, Trajectory
+
+
+def fake_trajectory(config, device="cpu"):
+    """A cheap stand-in for training whose numbers depend on the seed."""
+    rng = np.random.default_rng(config.seed)
+    probs = rng.dirichlet(np.ones(3), size=(2, 4)).astype(np.float32)
+    labels = np.arange(4) % 3
+    return Trajectory(config, np.array([0, 5]), np.array([0.0, 1.0]), {"train": probs}, {"train": labels},
+                      {"train": np.array([1.0, 0.5])}, {"train": np.array([0.7, 0.2])}, seconds=0.0)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    calls = []
+
+    def trainer(config, device):
+        calls.append(config.seed)
+        if config.seed == 99:
+            raise KeyboardInterrupt  # simulates a killed sweep
+        return fake_trajectory(config)
+
+    monkeypatch.setattr(zoo, "_train_quietly", trainer)
+    return calls
+
+
+def test_trains_each_configuration_once(tmp_path, counting):
+    cache = ResultCache(tmp_path, "trajectories")
+    configs = [TrainConfig(seed=s) for s in (0, 1, 1, 2)]  # a duplicate is trained once
+    first = zoo.train_many(configs, cache=cache, progress=False)
+    assert counting == [0, 1, 2]
+    second = zoo.train_many(configs, cache=cache, progress=False)
+    assert counting == [0, 1, 2]  # all read back from the cache
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.probs["train"], b.probs["train"])
+    assert second[1].probs["train"] is not None and len(cache.keys()) == 3
+
+
+def test_interrupted_sweep_resumes(tmp_path, counting):
+    cache = ResultCache(tmp_path, "trajectories")
+    configs = [TrainConfig(seed=s) for s in (0, 1, 99, 3)]
+    with pytest.raises(KeyboardInterrupt):
+        zoo.train_many(configs, cache=cache, progress=False)
+    assert len(cache.keys()) == 2  # the finished runs were saved as they finished
+    counting.clear()
+    configs[2] = TrainConfig(seed=2)
+    zoo.train_many(configs, cache=cache, progress=False)
+    assert counting == [2, 3]
+
+
+def test_corrupt_entry_is_retrained(tmp_path, counting):
+    cache = ResultCache(tmp_path, "trajectories")
+    cfg = TrainConfig(seed=5)
+    zoo.train_many([cfg], cache=cache, progress=False)
+    cache.path(zoo.trajectory_key(cfg)).write_bytes(b"\0" * 10)
+    with pytest.warns(CorruptEntryWarning):
+        zoo.train_many([cfg], cache=cache, progress=False)
+    assert counting == [5, 5]
+    assert zoo.load_trajectory(cfg, cache) is not None
+
+
+def test_local_process_pool_matches_serial():
+    ex = zoo.LocalExecutor(processes=2)
+    results = dict(ex.map_unordered(abs, [-3, 4, -5]))
+    assert results == {0: 3, 1: 4, 2: 5}
+    with pytest.raises(ValueError, match="processes"):
+        zoo.LocalExecutor(processes=0)
+
+
+def test_real_training_roundtrip(tmp_path):
+    cfg = TrainConfig(train_size=200, eval_train_size=50, eval_test_size=50, model="mlp",
+                      model_options={"widths": [16]}, batch_size=50, epochs=1, num_checkpoints=3)
+    cache = ResultCache(tmp_path, "trajectories")
+    (trained,) = zoo.train_many([cfg], cache=cache, progress=False)
+    loaded = zoo.load_trajectory(cfg, cache)
+    np.testing.assert_array_equal(loaded.probs["test"], trained.probs["test"])
+    np.testing.assert_array_equal(loaded.steps, trained.steps)
