@@ -91,7 +91,7 @@ def test_roundtrip_through_arrays(tiny_run):
 def test_weights_and_random_labels():
     cfg = TrainConfig(**TINY).replace(save_weights=True, random_labels=True, epochs=1, num_checkpoints=3)
     t = train_trajectory(cfg, device="cpu", progress=False)
-    n_params = 40 * 32 + 32 + 2 * 32 + 32 * 10 + 10  # Linear, BatchNorm affine, head
+    n_params = 40 * 32 + 2 * 32 + 32 * 10 + 10  # Linear (no bias before BN), BatchNorm affine, head
     assert t.weights.shape == (len(t.steps), n_params)
     assert not np.array_equal(t.weights[0], t.weights[-1])
     clean = TrainConfig(**TINY)
