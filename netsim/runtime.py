@@ -14,8 +14,8 @@ _THREADS_CONFIGURED = False
 
 
 def data_dir() -> Path:
-    """Root of the project's data folder, ``$NETSIM_DATA_ROOT`` or ``<repo>/data``."""
-    return Path(os.environ.get("NETSIM_DATA_ROOT", REPO_ROOT / "data"))
+    """The project's data folder, ``<repo>/data`` (raw files and cache have their own variables)."""
+    return REPO_ROOT / "data"
 
 
 def configure_threads(num_threads: int | None = None) -> int:

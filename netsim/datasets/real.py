@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from .base import ArrayDataset, check_int, check_split
+from ..runtime import data_dir
 
 __all__ = ["data_root", "load_cifar10", "load_mnist", "load_svhn"]
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_root(root=None):
@@ -32,7 +32,7 @@ def data_root(root=None):
     """
     if root is not None:
         return Path(root)
-    return Path(os.environ.get("NETSIM_DATA") or _REPO_ROOT / "data" / "raw")
+    return Path(os.environ.get("NETSIM_DATA") or data_dir() / "raw")
 
 
 def load_cifar10(split="train", *, root=None, limit=None, verify=True):
