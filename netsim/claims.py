@@ -42,43 +42,41 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class AtLeast(Criterion):
+class _Bound(Criterion):
+    """Reproduced if the measured value is on the right side of ``threshold``;
+    partly if it is on the right side of ``partly`` (when given)."""
+
+    threshold: float
+    partly: float | None = None
+    _symbol = ">="
+
+    def _holds(self, value: float, bound: float) -> bool:
+        return value >= bound if self._symbol == ">=" else value <= bound
+
+    def describe(self):
+        extra = f" (partly if {self._symbol} {_fmt(self.partly)})" if self.partly is not None else ""
+        return f"measured {self._symbol} {_fmt(self.threshold)}{extra}"
+
+    def evaluate(self, measured):
+        value = self._number(measured)
+        if self._holds(value, self.threshold):
+            return "reproduced", f"{_fmt(value)} {self._symbol} {_fmt(self.threshold)}"
+        if self.partly is not None and self._holds(value, self.partly):
+            return "partly", f"{_fmt(value)} misses {_fmt(self.threshold)} but is {self._symbol} {_fmt(self.partly)}"
+        bound = self.partly if self.partly is not None else self.threshold
+        return "not reproduced", f"{_fmt(value)} is not {self._symbol} {_fmt(bound)}"
+
+
+class AtLeast(_Bound):
     """Reproduced if ``measured >= threshold``; partly if ``>= partly`` (when given)."""
 
-    threshold: float
-    partly: float | None = None
-
-    def describe(self):
-        extra = f" (partly if >= {_fmt(self.partly)})" if self.partly is not None else ""
-        return f"measured >= {_fmt(self.threshold)}{extra}"
-
-    def evaluate(self, measured):
-        value = self._number(measured)
-        if value >= self.threshold:
-            return "reproduced", f"{_fmt(value)} >= {_fmt(self.threshold)}"
-        if self.partly is not None and value >= self.partly:
-            return "partly", f"{_fmt(value)} is below {_fmt(self.threshold)} but >= {_fmt(self.partly)}"
-        return "not reproduced", f"{_fmt(value)} < {_fmt(self.partly if self.partly is not None else self.threshold)}"
+    _symbol = ">="
 
 
-@dataclass(frozen=True)
-class AtMost(Criterion):
+class AtMost(_Bound):
     """Reproduced if ``measured <= threshold``; partly if ``<= partly`` (when given)."""
 
-    threshold: float
-    partly: float | None = None
-
-    def describe(self):
-        extra = f" (partly if <= {_fmt(self.partly)})" if self.partly is not None else ""
-        return f"measured <= {_fmt(self.threshold)}{extra}"
-
-    def evaluate(self, measured):
-        value = self._number(measured)
-        if value <= self.threshold:
-            return "reproduced", f"{_fmt(value)} <= {_fmt(self.threshold)}"
-        if self.partly is not None and value <= self.partly:
-            return "partly", f"{_fmt(value)} is above {_fmt(self.threshold)} but <= {_fmt(self.partly)}"
-        return "not reproduced", f"{_fmt(value)} > {_fmt(self.partly if self.partly is not None else self.threshold)}"
+    _symbol = "<="
 
 
 @dataclass(frozen=True)
