@@ -5,8 +5,10 @@
   trajectory distances (thesis ch. 2).
 - :mod:`netsim.metrics.embedding`: InPCA (Minkowski MDS), explained stress and
   adding points to an embedding.
+- :mod:`netsim.metrics.kernels`: linear CKA, normalised Bures similarity, CountSketch.
 """
 from .embedding import InPCA, explained_pairwise_distance, inpca, minkowski_sq_distances
+from .kernels import centre_kernel, cka, cka_kernels, count_sketch, nbs
 from .predictions import (
     bhattacharyya,
     geodesic_distance,
@@ -28,6 +30,10 @@ from .predictions import (
 __all__ = [
     "InPCA",
     "bhattacharyya",
+    "centre_kernel",
+    "cka",
+    "cka_kernels",
+    "count_sketch",
     "explained_pairwise_distance",
     "geodesic_distance",
     "geodesic_interpolate",
@@ -36,6 +42,7 @@ __all__ = [
     "ignorance",
     "inpca",
     "minkowski_sq_distances",
+    "nbs",
     "pairwise_bhattacharyya",
     "pairwise_geodesic",
     "pairwise_symmetric_kl",
