@@ -48,3 +48,15 @@ def test_registry_table():
         reg.record("B9", 1.0)
     with pytest.raises(TypeError, match="Criterion"):
         reg.declare("A4", "x", "", lambda v: "reproduced")
+
+
+def test_all_of_combines_parts():
+    from netsim.claims import AllOf
+
+    crit = AllOf((("a", AtLeast(1.0)), ("b", AtMost(0.1, partly=0.5))))
+    assert crit.evaluate({"a": 2.0, "b": 0.05})[0] == "reproduced"
+    assert crit.evaluate({"a": 2.0, "b": 0.3})[0] == "partly"
+    assert crit.evaluate({"a": 0.0, "b": 0.9})[0] == "not reproduced"
+    assert "a: measured >= 1" in crit.describe()
+    with pytest.raises(ValueError, match="missing"):
+        crit.evaluate({"a": 2.0})

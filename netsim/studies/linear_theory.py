@@ -16,7 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from netsim import linear as L
-from netsim.claims import AtLeast, AtMost, ClaimRegistry, Close, Criterion, IsTrue
+from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Close, IsTrue
 
 # ---------------------------------------------------------------------------------------
 # Settings: thesis values where given, [NG] choices otherwise (see the chapter's Choices).
@@ -59,29 +59,6 @@ class Measured(dict):
     def __str__(self):
         return "; ".join(f"{k} = {v}" if isinstance(v, (bool, np.bool_)) else f"{k} = {v:.3g}"
                          for k, v in self.items())
-
-
-@dataclass(frozen=True)
-class AllOf(Criterion):
-    """A claim with several parts, each with its own declared test: reproduced when every part
-    is, not reproduced when none is (not even partly), partly otherwise."""
-
-    parts: tuple
-
-    def describe(self):
-        return "; ".join(f"{name}: {test.describe()}" for name, test in self.parts)
-
-    def evaluate(self, measured):
-        names = [name for name, _ in self.parts]
-        missing = [name for name in names if name not in measured]
-        if missing:
-            raise ValueError(f"measured values missing for parts {missing}")
-        results = {name: test.evaluate(measured[name]) for name, test in self.parts}
-        bad = {name: why for name, (verdict, why) in results.items() if verdict != "reproduced"}
-        if not bad:
-            return "reproduced", f"all {len(names)} parts hold"
-        some = any(verdict in ("reproduced", "partly") for verdict, _ in results.values())
-        return ("partly" if some else "not reproduced"), "; ".join(f"{k}: {v}" for k, v in bad.items())
 
 
 EXACT, HOLDS = 1e-10, 1 + 1e-9  # exact identities: relative error; inequalities: max ratio to the bound
