@@ -43,6 +43,9 @@ class TrainConfig:
     bn_warmup_batches : forward passes in train mode before checkpoint 0 so that
         batch-norm statistics describe the data (thesis Fig. 2.12).
     save_weights : also record the flattened parameters at each checkpoint.
+    init_from : ``key_dict()`` of another configuration, trained and cached with
+        ``save_weights=True``, whose final weights initialise this run (the thesis'
+        random-label "corners", Figs. 2.20-2.21); ``None`` for a fresh initialisation.
     """
 
     dataset: str = "mnist1d"
@@ -67,6 +70,7 @@ class TrainConfig:
     num_checkpoints: int = 20
     bn_warmup_batches: int = 5
     save_weights: bool = False
+    init_from: Mapping[str, Any] | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -87,6 +91,8 @@ class TrainConfig:
         # Freeze nested mappings into plain dicts (copies) so the key cannot change later.
         for name in ("dataset_options", "model_options", "augmentation_options"):
             object.__setattr__(self, name, dict(getattr(self, name)))
+        if self.init_from is not None:
+            object.__setattr__(self, "init_from", dict(self.init_from))
 
     def key_dict(self) -> dict[str, Any]:
         """The fields that differ from their defaults.
@@ -246,6 +252,25 @@ def _warm_up_batch_norm(model, x, batch_size: int, num_batches: int, generator) 
         m.momentum = momentum
 
 
+def _load_initial_weights(model, source: Mapping[str, Any]) -> None:
+    """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``."""
+    import torch
+
+    from netsim.zoo import load_trajectory
+
+    base = load_trajectory(TrainConfig(**source))
+    if base is None or base.weights is None:
+        raise ValueError("init_from names a run that is not in the cache with save_weights=True; "
+                         "train it first (netsim.zoo.train_many)")
+    params = list(model.parameters())
+    final = torch.as_tensor(base.weights[-1], dtype=params[0].dtype, device=params[0].device)
+    expected = sum(p.numel() for p in params)
+    if final.numel() != expected:
+        raise ValueError(f"init_from has {final.numel()} weights; this model has {expected}")
+    with torch.no_grad():
+        torch.nn.utils.vector_to_parameters(final, params)
+
+
 def _evaluate(model, x, y, batch_size: int = 1024):
     """Probabilities (N, C) float32, mean cross-entropy (nats) and error rate, in eval mode."""
     import torch
@@ -285,6 +310,8 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
 
     torch.manual_seed(config.seed)
     model = build_model(config.model, train.input_shape, train.num_classes, **config.model_options).to(dev)
+    if config.init_from is not None:
+        _load_initial_weights(model, config.init_from)
     generator = torch.Generator().manual_seed(config.seed)
     augment = make_augmentation(config.augmentation, **config.augmentation_options)
 

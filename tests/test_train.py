@@ -101,3 +101,18 @@ def test_weights_and_random_labels():
     clean_train, _ = load_training_data(clean)
     np.testing.assert_array_equal(noisy_train.x, clean_train.x)
     assert (noisy_train.y != clean_train.y).mean() > 0.5  # labels redrawn uniformly: ~90% change
+
+
+def test_init_from_starts_at_the_final_weights_of_a_cached_run(tmp_path, monkeypatch):
+    from netsim.zoo import train_many
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    corner = TrainConfig(**{**TINY, "random_labels": True, "save_weights": True})
+    assert TrainConfig(**TINY).key_dict() == TrainConfig(**TINY, init_from=None).key_dict()
+    follow = TrainConfig(**{**TINY, "init_from": corner.key_dict(), "save_weights": True, "bn_warmup_batches": 0})
+    with pytest.raises(ValueError, match="init_from"):
+        train_trajectory(follow, device="cpu", progress=False)
+    (base,) = train_many([corner], device="cpu", progress=False)
+    after = train_trajectory(follow, device="cpu", progress=False)
+    np.testing.assert_allclose(after.weights[0], base.weights[-1])
+    assert trajectory_key(follow) != trajectory_key(follow.replace(init_from=None))

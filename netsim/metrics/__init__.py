@@ -5,9 +5,20 @@
   trajectory distances (thesis ch. 2).
 - :mod:`netsim.metrics.embedding`: InPCA (Minkowski MDS), explained stress and
   adding points to an embedding.
+- :mod:`netsim.metrics.trajectories`: many trajectories on a shared progress grid
+  (d_traj matrices, tube widths, distance to the geodesic, Riemann length, four-point basis).
+- :mod:`netsim.metrics.centroids`: averages of models (thesis Table 2.3).
 - :mod:`netsim.metrics.kernels`: linear CKA, normalised Bures similarity, CountSketch.
 """
-from .embedding import InPCA, explained_pairwise_distance, inpca, minkowski_sq_distances
+from .centroids import CENTROIDS, bhattacharyya_centroid, centroid, jeffreys_centroid
+from .embedding import (
+    InPCA,
+    explained_pairwise_distance,
+    inpca,
+    kabsch_umeyama,
+    minkowski_sq_distances,
+    weighted_inpca,
+)
 from .kernels import centre_kernel, cka, cka_kernels, count_sketch, nbs
 from .predictions import (
     bhattacharyya,
@@ -18,6 +29,7 @@ from .predictions import (
     ignorance,
     pairwise_bhattacharyya,
     pairwise_geodesic,
+    pairwise_squared_euclidean,
     pairwise_symmetric_kl,
     progress,
     progress_many,
@@ -26,30 +38,55 @@ from .predictions import (
     trajectory_distance,
     truth,
 )
+from .trajectories import (
+    distance_to_geodesic,
+    four_point_basis,
+    pairwise_trajectory_distance,
+    progress_average,
+    progress_grid,
+    reindex_many,
+    riemann_length,
+    tube_widths,
+)
 
 __all__ = [
+    "CENTROIDS",
     "InPCA",
     "bhattacharyya",
+    "bhattacharyya_centroid",
     "centre_kernel",
+    "centroid",
     "cka",
     "cka_kernels",
     "count_sketch",
+    "distance_to_geodesic",
     "explained_pairwise_distance",
+    "four_point_basis",
     "geodesic_distance",
     "geodesic_interpolate",
     "hellinger",
     "hellinger_product",
     "ignorance",
     "inpca",
+    "jeffreys_centroid",
+    "kabsch_umeyama",
     "minkowski_sq_distances",
     "nbs",
     "pairwise_bhattacharyya",
     "pairwise_geodesic",
+    "pairwise_squared_euclidean",
     "pairwise_symmetric_kl",
+    "pairwise_trajectory_distance",
     "progress",
+    "progress_average",
+    "progress_grid",
     "progress_many",
     "reindex_by_progress",
+    "reindex_many",
+    "riemann_length",
     "symmetric_kl",
     "trajectory_distance",
     "truth",
+    "tube_widths",
+    "weighted_inpca",
 ]

@@ -102,6 +102,9 @@ class InPCA:
         Row means of D; with ``grand_mean`` the centring terms of eq. 2.2.9.
     grand_mean : float
         Mean of all entries of D.
+    weights : numpy.ndarray of shape (m,), optional
+        Normalised multiplicities of a weighted InPCA (:func:`weighted_inpca`); row means
+        and grand mean are then weighted, and eigenvectors satisfy ``U_i^T diag(w) U_i = 1``.
     """
 
     coords: np.ndarray
@@ -111,6 +114,7 @@ class InPCA:
     dropped_sq: float
     row_means: np.ndarray
     grand_mean: float
+    weights: np.ndarray | None = None
 
     @property
     def signature(self) -> np.ndarray:
@@ -160,6 +164,11 @@ class InPCA:
         D_new : array_like, shape (m_new, m) or (m,)
             Distances from each new point to the m embedded points, e.g.
             ``pairwise_bhattacharyya(P_new, Q=P)``.
+            The joint train/test embedding (eq. 2.3.1) is this call with *test*
+            distances ``d_B(P'_w, P'_u)`` on an embedding of the train models: eq.
+            2.3.1's centring terms are train quantities, and the one that depends on w
+            only (its row mean) is constant over u, so it is annihilated by the centred
+            eigenvectors; the same holds here, so no separate centring input is needed.
 
         Returns
         -------
@@ -175,12 +184,14 @@ class InPCA:
         if not np.isfinite(D_new).all():
             raise ValueError("D_new contains NaN or infinite values")
         rows = np.atleast_2d(D_new)
-        W_new = -0.5 * (rows - rows.mean(axis=1, keepdims=True) - self.row_means + self.grand_mean)
+        w = np.full(m, 1.0 / m) if self.weights is None else self.weights
+        W_new = -0.5 * (rows - (rows @ w)[:, None] - self.row_means + self.grand_mean)
         lam = self.eigenvalues
         nonzero = np.abs(lam) > _ZERO_EIGENVALUE * np.abs(lam).max()
         scale = np.zeros_like(lam)
         scale[nonzero] = np.sign(lam[nonzero]) / np.sqrt(np.abs(lam[nonzero]))
-        X_new = (W_new @ self.eigenvectors) * scale
+        vectors = self.eigenvectors if self.weights is None else self.eigenvectors * self.weights[:, None]
+        X_new = (W_new @ vectors) * scale
         return X_new if D_new.ndim == 2 else X_new[0]
 
 
@@ -236,6 +247,77 @@ def inpca(D, n_components: int | None = None) -> InPCA:
     vectors = vectors * np.where(flip == 0, 1.0, flip)
     coords = vectors * np.sqrt(np.abs(values))
     return InPCA(coords, values, vectors, total_sq, dropped_sq, row_means, grand)
+
+
+def weighted_inpca(D, weights) -> InPCA:
+    """InPCA of points with multiplicities (thesis 2.5.3.2).
+
+    With ``w = mu / sum(mu)`` and ``L = I - 1 w^T`` (``L_uv = delta_uv - w_v``; the text's
+    ``-w_u`` is an erratum), ``W = -L D L^T / 2`` and ``W diag(w) u = lambda u`` with
+    ``u^T diag(w) u = 1``; coordinates ``X = u sqrt(|lambda|)``. Integer multiplicities give
+    the InPCA of the repeated points (eigenvalues divided by ``sum(mu)``); points of weight
+    0 do not shape the embedding and are placed as by eq. 2.2.9. Computed through the
+    symmetric matrix ``diag(sqrt w) W diag(sqrt w)``; every non-zero component is kept.
+
+    Parameters
+    ----------
+    D : array_like, shape (m, m)
+    weights : array_like, shape (m,)
+        Non-negative multiplicities, not all zero.
+
+    Returns
+    -------
+    InPCA
+        With ``weights`` set (normalised), so :meth:`InPCA.transform` adds points with
+        the weighted centring.
+    """
+    D = check_distance_matrix("D", D)
+    mu = np.asarray(as_numpy(weights, "weights"), dtype=np.float64)
+    if mu.shape != (D.shape[0],) or not np.isfinite(mu).all() or (mu < 0).any() or mu.sum() <= 0:
+        raise ValueError(f"weights must be {D.shape[0]} finite non-negative values with a positive sum")
+    w = mu / mu.sum()
+    row_means = D @ w
+    grand = float(w @ row_means)
+    W = -0.5 * (D - row_means[:, None] - row_means[None, :] + grand)
+    root = np.sqrt(w)
+    values, V = scipy.linalg.eigh(root[:, None] * W * root[None, :])
+    total_sq = float((values**2).sum())
+    keep = np.abs(values) > _ZERO_EIGENVALUE * max(np.abs(values).max(), 1e-300)
+    order = np.argsort(-np.abs(values[keep]), kind="stable")
+    values, V = values[keep][order], V[:, keep][:, order]
+    U = (W @ (root[:, None] * V)) / values  # W diag(w) u = lambda u, u^T diag(w) u = 1
+    flip = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])])
+    U = U * np.where(flip == 0, 1.0, flip)
+    coords = U * np.sqrt(np.abs(values))
+    return InPCA(coords, values, U, total_sq, 0.0, row_means, grand, weights=w)
+
+
+def kabsch_umeyama(X, Y, *, reflections: bool = True) -> tuple[np.ndarray, float]:
+    """Align point set X to Y by translation and an orthogonal map (Kabsch-Umeyama).
+
+    Finds ``R`` and ``t`` minimising ``sum_i ||R x_i + t - y_i||^2`` (thesis Fig. 2.10:
+    translation, rotation and sign flips; no scaling). With ``reflections=False`` R is a
+    proper rotation (det +1).
+
+    Parameters
+    ----------
+    X, Y : array_like, shape (m, k)
+
+    Returns
+    -------
+    aligned : numpy.ndarray, shape (m, k), the transformed X.
+    rmsd : float, ``sqrt(mean_i ||aligned_i - y_i||^2)``.
+    """
+    X, Y = _check_coords("X", X), _check_coords("Y", Y)
+    if X.shape != Y.shape:
+        raise ValueError(f"X and Y must have the same shape; got {X.shape} and {Y.shape}")
+    mx, my = X.mean(axis=0), Y.mean(axis=0)
+    A, B = X - mx, Y - my
+    U, _, Vt = np.linalg.svd(A.T @ B)
+    if not reflections and np.linalg.det(U @ Vt) < 0:
+        U[:, -1] *= -1
+    aligned = A @ (U @ Vt) + my
+    return aligned, float(np.sqrt(((aligned - Y) ** 2).sum(axis=1).mean()))
 
 
 def explained_pairwise_distance(D, X, signature) -> float:

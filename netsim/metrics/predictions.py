@@ -645,3 +645,35 @@ def pairwise_symmetric_kl(P, *, Q=None, floor: float = 1e-8) -> np.ndarray:
         D = (D + D.T) / 2
         np.fill_diagonal(D, 0.0)
     return D
+
+
+def pairwise_squared_euclidean(P, *, Q=None) -> np.ndarray:
+    """Squared Euclidean distances of probabilities, ``(1/N) sum_n sum_c (p_u - p_v)^2``.
+
+    The Euclidean PCA baseline of thesis Fig. 2.23: embedding this matrix with the same
+    double centring (:func:`netsim.metrics.inpca`) is ordinary PCA of the flattened
+    probabilities (all eigenvalues are non-negative).
+
+    Parameters
+    ----------
+    P : array_like, shape (m, N, C)
+    Q : array_like, shape (m2, N, C), optional
+        If given, the (m, m2) cross matrix is returned.
+
+    Returns
+    -------
+    numpy.ndarray of float64, (m, m) symmetric with zero diagonal, or (m, m2).
+    """
+    P = check_probabilities("P", P, ("m", "N", "C"))
+    symmetric = Q is None
+    if not symmetric:
+        Q = check_probabilities("Q", Q, ("m2", "N", "C"))
+        check_same_samples("P", P, "Q", Q)
+    Pf = P.reshape(P.shape[0], -1)
+    Qf = Pf if symmetric else Q.reshape(Q.shape[0], -1)
+    D = (Pf**2).sum(1)[:, None] + (Qf**2).sum(1)[None, :] - 2.0 * Pf @ Qf.T
+    D = np.maximum(D / P.shape[1], 0.0)
+    if symmetric:
+        D = (D + D.T) / 2
+        np.fill_diagonal(D, 0.0)
+    return D

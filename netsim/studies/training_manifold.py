@@ -1,0 +1,372 @@
+"""Study 4, the training manifold (thesis chapter 2 and appendix 2.5; STUDIES_THESIS.md "STUDY A").
+
+Which runs to train (a configuration grid on MNIST-1D plus the extra runs for tube widths,
+centroids, larger networks, random-label corners and the synthetic teacher-student
+problem), the analyses of the chapter (InPCA of train and test predictions, progress,
+trajectory distances and their dendrogram, the random forest over configuration factors,
+tube widths, distance to the geodesic, subset, four-point and joint embeddings, baselines,
+centroids, weight-space PCA) and the declared claims A1-A21.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from netsim import metrics
+from netsim.claims import AtLeast, AtMost, ClaimRegistry, Close, IsTrue, NotTested
+from netsim.studies.tour import cloud, embed_with_geodesic, r_squared
+from netsim.train import TrainConfig, Trajectory
+
+__all__ = [
+    "PROFILE", "LR_PER_SAMPLE", "WEIGHT_DECAY", "grid_configs", "tube_configs", "centroid_configs",
+    "scale_configs", "corner_configs", "synthetic_configs", "factor_table", "cloud", "embed_with_geodesic",
+    "r_squared", "config_distance_matrix", "forest_importance", "subset_embedding_epd",
+    "four_point_alignment", "joint_embedding_epd", "centroid_errors", "weight_pca_explained",
+    "confident_model_progress", "declare_claims",
+]
+
+# Knobs of the chapter for each profile (the notebook's parameters cell sets them to None).
+PROFILE = {
+    "smoke": dict(models=("mlp", "allcnn"), optimizers=("sgd", "adam"), batch_sizes=(64,),
+                  weight_decays=(False, True), augmentations=(False,), seeds=1, epochs=1, eval_size=200,
+                  num_checkpoints=6, tube_seeds=3, centroid_seeds=3, corner_tasks=1, synthetic_seeds=1,
+                  synthetic_students=2, synthetic_epochs=2, permutations=3, geodesic_points=20, device="auto"),
+    "book": dict(models=("mlp", "allcnn", "resnet_small", "transformer"), optimizers=("sgd", "nesterov", "adam"),
+                 batch_sizes=(64, 256), weight_decays=(False, True), augmentations=(False,), seeds=1, epochs=5,
+                 eval_size=1000, num_checkpoints=16, tube_seeds=6, centroid_seeds=10, corner_tasks=3,
+                 synthetic_seeds=1, synthetic_students=16, synthetic_epochs=20, permutations=30, geodesic_points=50, device="auto"),
+    "paper": dict(models=("mlp", "allcnn", "resnet_small", "resnet_large", "transformer"),
+                  optimizers=("sgd", "nesterov", "adam"), batch_sizes=(64, 256), weight_decays=(False, True),
+                  augmentations=(False, True), seeds=2, epochs=20, eval_size=1000, num_checkpoints=20,
+                  tube_seeds=10, centroid_seeds=30, corner_tasks=3, synthetic_seeds=3, synthetic_students=16, synthetic_epochs=50,
+                  permutations=200, geodesic_points=50, device="auto"),
+}
+
+# Learning rate per sample of the mini-batch (thesis A.2): SGD/Nesterov 5e-4, Adam 5e-6.
+LR_PER_SAMPLE = {"sgd": 5e-4, "nesterov": 5e-4, "adam": 5e-6}
+# The weight decay of the "on" level (thesis A.2): 1e-3 for SGD/Nesterov, 1e-5 for Adam.
+WEIGHT_DECAY = {"sgd": 1e-3, "nesterov": 1e-3, "adam": 1e-5}
+MODEL_OPTIONS = {"mlp": {"norm": "batch"}, "allcnn": {"norm": "batch"}, "resnet_small": {"norm": "batch"},
+                 "resnet_large": {"norm": "batch"}, "transformer": {}}
+#: [NG] the tube, centroid, scale and corner runs use this one configuration's batch size.
+EXTRA_BATCH = 64
+#: Synthetic teacher-student problem (A.4): input dimension, spectra, sizes, batch sizes.
+SYNTHETIC = dict(d=200, n_train=2000, n_test=500, spectra=(0.001, 0.5), depths=((512,), (512, 512)),
+                 optimizers=("sgd", "nesterov"), batch_sizes=(200, 500), weight_decays=(0.0, 1e-5))
+
+
+def _config(params, model, optimizer, batch, wd=False, aug=False, seed=0, **extra) -> TrainConfig:
+    return TrainConfig(
+        dataset="mnist1d", model=model, model_options=MODEL_OPTIONS.get(model, {}), optimizer=optimizer,
+        lr=LR_PER_SAMPLE[optimizer] * batch, batch_size=batch,
+        weight_decay=WEIGHT_DECAY[optimizer] if wd else 0.0,
+        augmentation="shift_noise" if aug else None, epochs=params.epochs, seed=seed,
+        num_checkpoints=params.num_checkpoints, eval_train_size=params.eval_size,
+        eval_test_size=params.eval_size, **extra)
+
+
+def grid_configs(params) -> list[TrainConfig]:
+    """The configuration grid of A.4: model x optimiser x batch x weight decay x augmentation x seed."""
+    return [_config(params, m, o, b, wd, aug, seed)
+            for m in params.models for o in params.optimizers for b in params.batch_sizes
+            for wd in params.weight_decays for aug in params.augmentations for seed in range(params.seeds)]
+
+
+def tube_configs(params) -> list[TrainConfig]:
+    """AllCNN-1D + SGD over ``tube_seeds`` seeds, weights saved (tube widths, weight-space PCA)."""
+    return [_config(params, "allcnn", "sgd", EXTRA_BATCH, seed=s, save_weights=True)
+            for s in range(params.tube_seeds)]
+
+
+def centroid_configs(params) -> list[TrainConfig]:
+    """FC + SGD over ``centroid_seeds`` seeds (ensembles and centroids, Fig. 2.24)."""
+    return [_config(params, "mlp", "sgd", EXTRA_BATCH, seed=s) for s in range(params.centroid_seeds)]
+
+
+def scale_configs(params) -> list[TrainConfig]:
+    """Small and large ResNet-1D with the same optimiser and seed (A11)."""
+    return [_config(params, m, "sgd", EXTRA_BATCH) for m in ("resnet_small", "resnet_large")]
+
+
+def corner_configs(params) -> tuple[list[TrainConfig], list[TrainConfig], list[TrainConfig]]:
+    """Random-label corners (Figs. 2.20-2.21).
+
+    Returns
+    -------
+    corners : FC + SGD trained on random labels of a 1000-sample subset (one per task), weights saved.
+    follows : the same network then trained on the true labels from each corner's final weights.
+    normals : the same network trained on the true labels from a standard initialisation (2 seeds).
+    """
+    corners = [_config(params, "mlp", "sgd", EXTRA_BATCH, seed=100 + k, train_size=1000, random_labels=True,
+                       save_weights=True) for k in range(params.corner_tasks)]
+    follows = [_config(params, "mlp", "sgd", EXTRA_BATCH, seed=k, init_from=c.key_dict())
+               for k, c in enumerate(corners)]
+    normals = [_config(params, "mlp", "sgd", EXTRA_BATCH, seed=s) for s in range(2)]
+    return corners, follows, normals
+
+
+def synthetic_configs(params, c: float) -> list[TrainConfig]:
+    """Students on the sloppy (c = 0.5) or isotropic (c = 0.001) teacher problem (2.5.5, A.4).
+
+    The full factorial has 16 student configurations (depth x optimiser x batch x weight decay);
+    ``params.synthetic_students`` of them, evenly spaced in that order, are trained per seed.
+    """
+    s = SYNTHETIC
+    data = dict(d=s["d"], c=c, n_train=s["n_train"], n_test=s["n_test"])
+    students = [(widths, o, b, wd) for widths in s["depths"] for o in s["optimizers"]
+                for b in s["batch_sizes"] for wd in s["weight_decays"]]
+    step = max(1, len(students) // params.synthetic_students)
+    return [TrainConfig(dataset="sloppy_gaussian", dataset_options=data, model="mlp",
+                        model_options={"widths": widths}, optimizer=o, lr=LR_PER_SAMPLE[o] * b, batch_size=b,
+                        weight_decay=wd, epochs=params.synthetic_epochs, seed=seed,
+                        num_checkpoints=params.num_checkpoints, eval_train_size=1000, eval_test_size=s["n_test"])
+            for widths, o, b, wd in students[::step][:params.synthetic_students]
+            for seed in range(params.synthetic_seeds)]
+
+
+# ---------------------------------------------------------------------------------------
+# Analyses
+# ---------------------------------------------------------------------------------------
+FACTORS = ("model", "optimizer", "batch", "weight_decay", "augmentation")
+
+
+def factor_table(trajectories: list[Trajectory]):
+    """One row per trajectory: its factor levels and a configuration id that ignores the seed."""
+    import pandas as pd
+
+    rows = [dict(run=i, model=t.config.model, optimizer=t.config.optimizer, batch=t.config.batch_size,
+                 weight_decay=t.config.weight_decay > 0, augmentation=t.config.augmentation is not None,
+                 seed=t.config.seed) for i, t in enumerate(trajectories)]
+    table = pd.DataFrame(rows)
+    table["config"] = table.groupby(list(FACTORS), sort=False).ngroup()
+    return table
+
+
+def config_distance_matrix(D_runs: np.ndarray, config_ids) -> np.ndarray:
+    """Seed-averaged trajectory distances: the mean of ``D_runs`` over the runs of each pair of
+    configurations (the diagonal is the mean distance between distinct seeds, 0 with one seed)."""
+    ids = np.asarray(config_ids)
+    levels = np.unique(ids)
+    out = np.zeros((len(levels), len(levels)))
+    for a, i in enumerate(levels):
+        for b, j in enumerate(levels):
+            block = D_runs[np.ix_(ids == i, ids == j)]
+            if i == j:
+                block = block[~np.eye(len(block), dtype=bool)]
+            out[a, b] = np.nanmean(block) if block.size else 0.0
+    return out
+
+
+def _pair_features(table, extra: np.ndarray | None):
+    """Per-pair features: for each factor the unordered pair of levels (one integer code), and
+    the smaller and larger of ``extra`` (each configuration's distance to the geodesic)."""
+    k = len(table)
+    iu, ju = np.triu_indices(k, 1)
+    columns, names = [], []
+    for f in FACTORS:
+        codes = table[f].astype("category").cat.codes.to_numpy()
+        lo, hi = np.minimum(codes[iu], codes[ju]), np.maximum(codes[iu], codes[ju])
+        columns.append(lo * (codes.max() + 1) + hi)
+        names.append(f)
+    if extra is not None:
+        columns += [np.minimum(extra[iu], extra[ju]), np.maximum(extra[iu], extra[ju])]
+        names += ["geodesic distance (min)", "geodesic distance (max)"]
+    return np.column_stack(columns).astype(float), names, (iu, ju)
+
+
+def forest_importance(D_config: np.ndarray, table, extra=None, *, permutations: int = 30, seed: int = 0):
+    """Random-forest permutation importance of configuration factors for d_traj (Fig. 2.6).
+
+    A ``RandomForestRegressor`` predicts the seed-averaged d_traj of each pair of
+    configurations from :func:`_pair_features`; ``permutation_importance`` ranks the
+    features; p-values compare each importance with the same importance after refitting
+    on ``permutations`` random permutations of the target (smallest reachable p-value
+    ``1 / (permutations + 1)``).
+
+    Parameters
+    ----------
+    D_config : (k, k) seed-averaged trajectory distances.
+    table : DataFrame with one row per configuration and the columns of ``FACTORS``.
+    extra : (k,) optional per-configuration covariate (distance to the geodesic).
+
+    Returns
+    -------
+    DataFrame indexed by feature with columns importance, p_value, sorted by importance.
+    """
+    import pandas as pd
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+
+    X, names, (iu, ju) = _pair_features(table, extra)
+    y = D_config[iu, ju]
+
+    def importances(target, rs):
+        forest = RandomForestRegressor(n_estimators=60, min_samples_leaf=2, random_state=rs, n_jobs=1)
+        forest.fit(X, target)
+        return permutation_importance(forest, X, target, n_repeats=5, random_state=rs).importances_mean
+
+    observed = importances(y, seed)
+    rng = np.random.default_rng(seed)
+    null = np.array([importances(rng.permutation(y), seed + 1 + r) for r in range(permutations)])
+    p = (1 + (null >= observed).sum(axis=0)) / (permutations + 1)
+    out = pd.DataFrame({"importance": observed, "p_value": p}, index=pd.Index(names, name="feature"))
+    return out.sort_values("importance", ascending=False)
+
+
+def _sample_subset(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(len(labels), size=min(n, len(labels)), replace=False))
+
+
+def subset_embedding_epd(probs: np.ndarray, labels: np.ndarray, D: np.ndarray, n_samples: int, k: int = 10,
+                         seed: int = 0) -> float:
+    """Explained pairwise distance (eq. 2.4.2) of all models after embedding them into an InPCA
+    computed from ``n_samples`` random samples only (Figs. 2.5b, 2.13, 2.14).
+
+    The embedding is built from distances on the subset; every model is placed with
+    eq. 2.2.9/2.3.1 using its full-sample distances ``D``; the top ``k`` dimensions are kept.
+    """
+    idx = _sample_subset(labels, n_samples, seed)
+    sub = metrics.inpca(metrics.pairwise_bhattacharyya(probs[:, idx]), n_components=k)
+    X = sub.transform(D)
+    return metrics.explained_pairwise_distance(D, X, sub.signature)
+
+
+def four_point_alignment(probs: np.ndarray, labels: np.ndarray, D: np.ndarray, s_models: np.ndarray,
+                         *, s1: float = 0.3, k_original: int = 8):
+    """The four-point basis (eq. 2.4.1) against the original InPCA (Figs. 2.9-2.10).
+
+    Returns a dict with the RMSD of the Kabsch-Umeyama alignment of the models' 3 basis
+    coordinates to the original top-3 coordinates, and the explained pairwise distances of
+    the basis (3 dims, and its top 2 as a diagnostic) and of the original top-3 and
+    top-``k_original`` dims.
+    """
+    original = metrics.inpca(D, n_components=k_original)
+    basis, coords = metrics.four_point_basis(probs, labels, s_models, s1=s1, s2=1 - s1)
+    aligned, rmsd = metrics.kabsch_umeyama(coords[:, :3], original.coords[:, :3])
+    epd = lambda X, sig: metrics.explained_pairwise_distance(D, X, sig)  # noqa: E731
+    return dict(rmsd=rmsd, aligned=aligned, original=original, basis=basis,
+                epd_basis=epd(coords[:, :3], basis.signature[:3]),
+                epd_basis2=epd(coords[:, :2], basis.signature[:2]),
+                epd_top3=epd(original.coords[:, :3], original.signature[:3]),
+                epd_topk=epd(original.coords, original.signature))
+
+
+def joint_embedding_epd(train_probs: np.ndarray, test_probs: np.ndarray, k: int = 10):
+    """Test models placed in the train InPCA (eq. 2.3.1) against an independent test InPCA.
+
+    Returns (explained pairwise distance of the projected test models, that of the test
+    embedding, projected coordinates, train embedding), top ``k`` dims each (Fig. 2.5a).
+    """
+    D_train = metrics.pairwise_bhattacharyya(train_probs)
+    D_test = metrics.pairwise_bhattacharyya(test_probs)
+    train_emb = metrics.inpca(D_train, n_components=k)
+    projected = train_emb.transform(D_test)
+    test_emb = metrics.inpca(D_test, n_components=k)
+    return (metrics.explained_pairwise_distance(D_test, projected, train_emb.signature),
+            metrics.explained_pairwise_distance(D_test, test_emb.coords, test_emb.signature),
+            projected, train_emb)
+
+
+def centroid_errors(trajectories: list[Trajectory], split: str = "test"):
+    """Error of each centroid of the seeds (Table 2.3) at every checkpoint (runs share steps).
+
+    Returns a DataFrame with columns step, epoch, kind, error.
+    """
+    import pandas as pd
+
+    stack = np.stack([t.probs[split] for t in trajectories]).astype(np.float64)  # (K, T, N, C)
+    stack /= stack.sum(axis=-1, keepdims=True)
+    labels = trajectories[0].labels[split]
+    rows = []
+    for k_t, (step, epoch) in enumerate(zip(trajectories[0].steps, trajectories[0].epochs)):
+        for kind in metrics.CENTROIDS:
+            avg = metrics.centroid(stack[:, k_t], kind)
+            rows.append(dict(step=int(step), epoch=float(epoch), kind=kind,
+                             error=float((avg.argmax(-1) != labels).mean())))
+    return pd.DataFrame(rows)
+
+
+def weight_pca_explained(weights: np.ndarray, k: int = 2) -> np.ndarray:
+    """Share of variance in the top ``k`` principal components of the first j final weight
+    vectors, for j = 3 .. len(weights) (weight-space PCA across seeds)."""
+    out = []
+    for j in range(3, len(weights) + 1):
+        W = weights[:j] - weights[:j].mean(axis=0)
+        s = np.linalg.svd(W, compute_uv=False) ** 2
+        out.append(s[:k].sum() / s.sum())
+    return np.array(out)
+
+
+def confident_model_progress(error_fraction: float, num_classes: int = 10, n: int = 1000,
+                             seed: int = 0) -> float:
+    """Progress of a fully confident model that is wrong on ``error_fraction`` of n samples
+    (Remark 2.2.1)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, n)
+    predicted = labels.copy()
+    wrong = rng.permutation(n)[: int(round(error_fraction * n))]
+    predicted[wrong] = (labels[wrong] + 1) % num_classes
+    return metrics.progress(metrics.truth(predicted, num_classes), labels)
+
+
+def declare_claims(num_classes: int = 10) -> ClaimRegistry:
+    """Claims A1-A21 of thesis chapter 2, declared before any run (STUDIES_THESIS.md A.3)."""
+    reg = ClaimRegistry("training_manifold")
+    d = reg.declare
+    d("A1", "Top-3 InPCA explained stress of train predictions is large", "76% CIFAR-10 (top-50 98%)",
+      AtLeast(0.6, partly=0.4), source="Fig. 2.1")
+    d("A2", "The InPCA spectrum has negative (time-like) eigenvalues", "PC2 time-like",
+      IsTrue("at least one of the top-10 eigenvalues is negative"), source="Fig. 2.1")
+    d("A3", "InPCA is exactly isometric with every dimension kept", "exact (Theorem 2.5.1)",
+      AtMost(1e-8), source="eq. 2.2.7")
+    d("A4", "d_B(P, P_*) is half the cross-entropy for a one-hot truth", "exact",
+      AtMost(1e-9), source="eq. 2.2.2")
+    d("A5", "With batch-norm statistics warmed up, models start near ignorance (test)", "d_B(P, P_0) < 0.6",
+      AtMost(0.6), source="Figs. 2.4, 2.12")
+    d("A6", "Train trajectories are near the geodesic early and late, far in between; test distances larger",
+      "qualitative", IsTrue("median peak of the distance to the geodesic at interior progress (0.1-0.9 of "
+                            "the covered range) and mean test distance > mean train distance"), source="Fig. 2.17")
+    d("A7", "The test manifold has lower explained stress than train but is still low-dimensional",
+      "63% vs 76% (top-3)", IsTrue("test top-3 stress < train top-3 stress and test top-3 stress >= 0.4"),
+      source="Fig. 2.4")
+    d("A8", "Trajectory clusters follow architecture first, optimisation second", "p < 1e-6",
+      IsTrue("random-forest permutation importance ranks architecture first and the optimiser second "
+             "among the factors, architecture p <= 0.05"), source="Fig. 2.6")
+    d("A9", "Tube widths over seeds are small next to distances between configurations", "median about 0.05",
+      AtMost(0.5, partly=1.0), source="Figs. 2.15-2.16 (measured: median tube width / median d_traj between configurations)")
+    d("A10", "Progress correlates with train error", "R^2 = 0.95 (test 0.88, train vs test progress 0.99)",
+      AtLeast(0.8, partly=0.5), source="Fig. 2.7")
+    d("A11", "A larger network of the same family reaches higher progress per update", "qualitative",
+      AtLeast(0.8, partly=0.5), source="Fig. 2.8 (measured: share of checkpoints where large ResNet's progress >= small's)")
+    d("A12", "Weight decay lowers final progress; Nesterov progresses faster early", "qualitative",
+      IsTrue("final progress lower with weight decay on average over paired configurations, and Nesterov's "
+             "progress above SGD's at the first quarter of the checkpoints on average"), source="Section 2.3")
+    d("A13", "An embedding from a small subset of samples preserves most pairwise distances",
+      "'consistently quite high' (N = 50 of 50,000)", AtLeast(0.6, partly=0.4),
+      source="Figs. 2.5b, 2.13 (measured: N = 100, top-10)")
+    d("A14", "The four-point basis preserves pairwise distances about as well as the top 8 dims", "RMSD 0.06",
+      AtLeast(0.8, partly=0.5), source="Figs. 2.9-2.10 (measured: basis / top-8 explained pairwise distance)")
+    d("A15", "Test models projected into train coordinates explain pairwise distances close to a test embedding",
+      "0.52 vs 0.56 (ratio 0.93)", AtLeast(0.8, partly=0.6), source="Fig. 2.5a (measured: ratio, top-10)")
+    d("A16", "Random-label starts rejoin the normal manifold; top-3 explained stress stays high", "> 87%",
+      AtLeast(0.87, partly=0.6), source="Figs. 2.20-2.21 (measured: top-3 stress, corners + normal runs)")
+    d("A17", "Harmonic-mean ensembles have the lowest test error, arithmetic the highest", "18.9% vs 25.0%",
+      IsTrue("at the last checkpoint the harmonic centroid's test error is the lowest of the six and the "
+             "arithmetic one's the highest (ties count)"), source="Fig. 2.24")
+    d("A18", "Euclidean PCA of probabilities also looks low-dimensional but distorts the geometry",
+      "91% top-3 (train)", IsTrue("PCA top-3 stress >= 0.6 and Spearman correlation of Euclidean and "
+                                  "Bhattacharyya pairwise distances < 0.95"), source="Fig. 2.23")
+    d("A19", "Synthetic: low-dimensional for sloppy and isotropic inputs", "99% in 10 dims; 87% top-3",
+      AtLeast(0.6, partly=0.4), source="Figs. 2.25-2.28 (measured: smaller top-3 stress of the two spectra)")
+    d("A20", "Weight-space PCA across seeds is not low-dimensional", "top-k variance falls with more seeds",
+      AtMost(0.6, partly=0.8), source="Section 2.5 (measured: top-2 variance share of final weights, all seeds)")
+    d("A21", f"A confident model with error fraction eps < 1 - 1/sqrt(C) has progress 1 (C = {num_classes})",
+      "progress 1", Close(1.0, tol=1e-9), source="Remark 2.2.1 (measured at eps = 0.68)")
+    return reg
+
+
+def thesis_bound(num_classes: int = 10) -> float:
+    """The thesis' sufficient condition of Remark 2.2.1, 1 - 1/sqrt(C)."""
+    return 1.0 - 1.0 / math.sqrt(num_classes)
