@@ -1,8 +1,14 @@
-"""PAC-Bayes bounds (thesis chapter 4). This module starts with the kl inverse.
+"""PAC-Bayes bounds (thesis chapter 4): kl inverse, Gaussian KL, the analytical posterior (Method 1).
 
 kl(q || p) = q log(q/p) + (1-q) log((1-q)/(1-p)) is the binary KL divergence in nats; the
 PAC-Bayes-kl bound (eq. 4.2.1) reads kl(e^(Q) || e(Q)) <= B, so the bound on the error is
 the largest p with kl(q || p) <= B.
+
+Chapter 4.3 additions: the Gaussian KL (eq. 4.7.1), Method 1's analytical posterior
+(eqs. 4.3.3-4.3.4) with the Hessian of the *bits* loss (see netsim.metrics.curvature for the
+units), the prior-scale grid and its union-bound penalty (4.7.2.1, 4.7.3.1), the kl-inverse
+and Pinsker forms of the bound, a Monte Carlo e^(Q) and the loose bound (4.4.4). All KLs are
+in nats. [NG] defaults of study C.1: delta = 0.05, b = 10, eps0 = 1e4.
 """
 from __future__ import annotations
 
@@ -52,3 +58,233 @@ def kl_inverse(q: float, bound: float) -> float:
     if binary_kl(q, upper) <= bound:
         return 1.0
     return brentq(lambda p: binary_kl(q, p) - bound, q, upper, xtol=1e-14, rtol=1e-14)
+
+
+# --------------------------------------------------------------------------- chapter 4.3
+#: [NG] defaults of study C.1: confidence, grid resolution and largest prior precision.
+DELTA = 0.05
+GRID_B = 10.0
+GRID_EPS0 = 1e4
+
+
+def _check_real(name: str, value, minimum: float | None = None, strict: bool = True,
+                integer: bool = False) -> float:
+    kind = (int, np.integer) if integer else (int, float, np.floating, np.integer)
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value > minimum if strict else value >= minimum
+    if not ok:
+        rel = "" if minimum is None else (f" > {minimum}" if strict else f" >= {minimum}")
+        raise ValueError(f"{name} must be a finite {'integer' if integer else 'number'}{rel}; got {value!r}")
+    return value
+
+
+def _vector(name: str, x, size: int | None = None) -> np.ndarray:
+    arr = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=float)
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a finite non-empty 1-D array; got shape {arr.shape}")
+    if size is not None and arr.size != size:
+        raise ValueError(f"{name} must have {size} entries; got {arr.size}")
+    return arr
+
+
+def gaussian_kl(mu_q, cov_q, mu_p, cov_p) -> float:
+    """KL(Q || P) of two Gaussians Q = N(mu_q, S_q), P = N(mu_p, S_p), in nats (eq. 4.7.1).
+
+    (1/2)[tr(S_p^{-1} S_q) - p + (mu_p - mu_q)^T S_p^{-1} (mu_p - mu_q) + log(det S_p / det S_q)].
+
+    Parameters
+    ----------
+    mu_q, mu_p : array_like, shape (p,).
+    cov_q, cov_p : array_like, shape (p, p), symmetric positive definite (dense).
+    """
+    mu_q = _vector("mu_q", mu_q)
+    mu_p = _vector("mu_p", mu_p, mu_q.size)
+    p = mu_q.size
+    chol = {}
+    for name, cov in (("cov_q", cov_q), ("cov_p", cov_p)):
+        S = np.asarray(cov, dtype=float)
+        if S.shape != (p, p) or not np.all(np.isfinite(S)):
+            raise ValueError(f"{name} must be a finite ({p}, {p}) array; got shape {S.shape}")
+        try:
+            chol[name] = np.linalg.cholesky((S + S.T) / 2)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"{name} must be positive definite") from None
+    Lq, Lp = chol["cov_q"], chol["cov_p"]
+    A = np.linalg.solve(Lp, Lq)  # tr(S_p^{-1} S_q) = ||Lp^{-1} Lq||_F^2
+    b = np.linalg.solve(Lp, mu_p - mu_q)
+    logdet = 2 * (np.sum(np.log(np.diag(Lp))) - np.sum(np.log(np.diag(Lq))))
+    return float(0.5 * (np.sum(A ** 2) - p + b @ b + logdet))
+
+
+class AnalyticalPosterior:
+    """Method 1 (eqs. 4.3.3-4.3.4, derivation 4.7.2.2): Q = N(w, U diag(1/lbar) U^T).
+
+    Prior P = N(w0, eps^{-1} I); quadratic model of the bits loss e~ around the posterior
+    mean w with Hessian H_w = U diag(lambda) U^T; minimising e~(Q) + KL(Q, P)/(2(n-1)) gives
+    S_q^{-1} = 2(n-1) H_w + eps I, i.e. lbar_i = 2(n-1) lambda_i + eps. [NG] negative
+    Hessian eigenvalues are clipped to 0. Only k <= p eigenpairs need be given: the
+    directions orthogonal to U get lambda = 0, lbar = eps (posterior = prior there).
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (k,), of the Hessian of the bits loss at w.
+    eigenvectors : array_like, shape (p, k), orthonormal columns, or None (KL only).
+    w, w0 : array_like, shape (p,), posterior and prior means.
+    n : int >= 2, training-set size. eps : float > 0, prior precision.
+
+    Attributes
+    ----------
+    lbar : numpy.ndarray (k,), posterior precisions along U.
+    kl : float, KL(Q, P) = (1/2)[eps ||w - w0||^2 - p + sum_i (log(lbar_i/eps) + eps/lbar_i)]
+        in nats, the sum over all p directions (the ones outside U contribute 1 each).
+    """
+
+    def __init__(self, eigenvalues, eigenvectors, w, w0, n: int, eps: float):
+        lam = _vector("eigenvalues", eigenvalues)
+        self.w = _vector("w", w)
+        self.w0 = _vector("w0", w0, self.w.size)
+        self.n = int(_check_real("n", n, 1, integer=True))
+        self.eps = float(_check_real("eps", eps, 0.0))
+        p = self.w.size
+        if lam.size > p:
+            raise ValueError(f"eigenvalues must have at most p = {p} entries; got {lam.size}")
+        if eigenvectors is not None:
+            U = np.asarray(eigenvectors, dtype=float)
+            if U.shape != (p, lam.size):
+                raise ValueError(f"eigenvectors must have shape ({p}, {lam.size}); got {U.shape}")
+            eigenvectors = U
+        self.eigenvectors = eigenvectors
+        self.eigenvalues = np.clip(lam, 0.0, None)
+        self.lbar = 2 * (self.n - 1) * self.eigenvalues + self.eps
+        r = self.lbar / self.eps
+        self.kl = float(0.5 * (self.eps * np.sum((self.w - self.w0) ** 2)
+                               + np.sum(np.log(r) + 1.0 / r - 1.0)))
+
+    def covariance(self) -> np.ndarray:
+        """Dense posterior covariance U diag(1/lbar) U^T + (I - U U^T)/eps, shape (p, p)."""
+        U = self._U()
+        p = self.w.size
+        return (U * (1.0 / self.lbar - 1.0 / self.eps)) @ U.T + np.eye(p) / self.eps
+
+    def sample(self, size: int, rng=None) -> np.ndarray:
+        """``size`` draws w + S_q^{1/2} xi, xi ~ N(0, I); shape (size, p)."""
+        U = self._U()
+        _check_real("size", size, 0, integer=True)
+        rng = np.random.default_rng(rng)
+        xi = rng.standard_normal((size, self.w.size))
+        coef = xi @ U  # components along U
+        return (self.w + xi / math.sqrt(self.eps)
+                + (coef * (1.0 / np.sqrt(self.lbar) - 1.0 / math.sqrt(self.eps))) @ U.T)
+
+    def _U(self) -> np.ndarray:
+        if self.eigenvectors is None:
+            raise ValueError("eigenvectors were not given; pass them to sample or build the covariance")
+        return self.eigenvectors
+
+
+def prior_grid(j, eps0: float = GRID_EPS0, b: float = GRID_B):
+    """Prior precisions eps_j = eps0 e^{-j/b} of the union bound (sections 4.7.2.1, 4.7.3.1), j >= 1."""
+    _check_real("eps0", eps0, 0.0)
+    _check_real("b", b, 0.0)
+    jj = np.asarray(j)
+    if jj.size == 0 or not np.issubdtype(jj.dtype, np.integer) or np.any(jj < 1):
+        raise ValueError(f"j must be integers >= 1; got {j!r}")
+    out = eps0 * np.exp(-jj / b)
+    return float(out) if out.ndim == 0 else out
+
+
+def union_bound_penalty(n: int, delta: float = DELTA, j: int | None = None) -> float:
+    """log(n / delta_j) with delta_j = 6 delta / (pi^2 j^2): log(pi^2 n / (6 delta)) + 2 log j.
+
+    ``j=None`` means no grid (a single prior): log(n / delta).
+    """
+    _check_real("n", n, 1, integer=True)
+    _check_real("delta", delta, 0.0)
+    if not delta < 1:
+        raise ValueError(f"delta must be in (0, 1); got {delta!r}")
+    if j is None:
+        return math.log(n / delta)
+    _check_real("j", j, 1, strict=False, integer=True)
+    return math.log(math.pi ** 2 * n / (6 * delta)) + 2 * math.log(j)
+
+
+def pacbayes_bound(empirical_error: float, kl: float, n: int, delta: float = DELTA,
+                   j: int | None = None, form: str = "kl") -> float:
+    """PAC-Bayes bound on e(Q) (eq. 4.2.1), with the union-bound penalty of grid point j.
+
+    B = (KL(Q, P) + log(n / delta_j)) / (n - 1). ``form="kl"``: kl^{-1}(e^(Q), B) (the
+    tightest); ``form="pinsker"``: e^(Q) + sqrt(B / 2), capped at 1. The empirical error
+    may be e^(Q) or its upper bound e~(Q) (bits loss, section 4.2).
+    """
+    if form not in ("kl", "pinsker"):
+        raise ValueError(f"form must be 'kl' or 'pinsker'; got {form!r}")
+    _check_real("kl", kl, 0.0, strict=False)
+    B = (kl + union_bound_penalty(n, delta, j)) / (n - 1)
+    if form == "pinsker":
+        _check_real("empirical_error", empirical_error, 0.0, strict=False)
+        return min(1.0, float(empirical_error) + math.sqrt(B / 2))
+    if not isinstance(empirical_error, (int, float, np.floating, np.integer)) or not 0 <= empirical_error <= 1:
+        raise ValueError(f"empirical_error must be a number in [0, 1] for form='kl'; got {empirical_error!r}")
+    return kl_inverse(float(empirical_error), B)
+
+
+def grid_bound(error_and_kl, n: int, num_scales: int = 100, delta: float = DELTA, b: float = GRID_B,
+               eps0: float = GRID_EPS0, form: str = "kl") -> dict:
+    """Best bound over the prior-scale grid eps_j = eps0 e^{-j/b}, j = 1..num_scales, union-bounded.
+
+    Parameters
+    ----------
+    error_and_kl : callable eps -> (empirical error, KL(Q_eps, P_eps)).
+    n : int, training-set size; num_scales : int >= 1; delta, b, eps0 : see :func:`prior_grid`.
+
+    Returns
+    -------
+    dict with keys bound, j, eps, error, kl (at the minimising j).
+    """
+    _check_real("num_scales", num_scales, 0, integer=True)
+    best = None
+    for j in range(1, num_scales + 1):
+        eps = prior_grid(j, eps0, b)
+        err, kl = error_and_kl(eps)
+        bound = pacbayes_bound(err, kl, n, delta, j, form)
+        if best is None or bound < best["bound"]:
+            best = dict(bound=bound, j=j, eps=eps, error=float(err), kl=float(kl))
+    return best
+
+
+def monte_carlo_error(error_fn, sampler, num_samples: int = 1000, rng=None) -> tuple[float, float]:
+    """Monte Carlo estimate of e^(Q) = E_{w ~ Q}[error(w)].
+
+    Parameters
+    ----------
+    error_fn : callable w -> error in [0, 1] (e.g. training error of the network at w).
+    sampler : callable (size, rng) -> array (size, p) of draws from Q
+        (e.g. :meth:`AnalyticalPosterior.sample`).
+    num_samples : int >= 1.
+
+    Returns
+    -------
+    (mean, standard error).
+    """
+    _check_real("num_samples", num_samples, 0, integer=True)
+    draws = sampler(num_samples, np.random.default_rng(rng))
+    errors = np.array([float(error_fn(w)) for w in draws])
+    se = errors.std(ddof=1) / math.sqrt(errors.size) if errors.size > 1 else math.nan
+    return float(errors.mean()), float(se)
+
+
+def loose_bound(strength: float, sloppy: float, eps_distance: float, n: int) -> float:
+    """Loose bound at interpolation (eq. 4.4.4): (s + 2/c + eps ||w - w0||^2) / (4(n - 1)).
+
+    Parameters
+    ----------
+    strength : s(n, eps) (eq. 4.4.2); sloppy : c(n, eps) > 0 (eq. 4.4.3, inf allowed);
+    eps_distance : eps ||w - w0||^2; n : training-set size.
+    """
+    _check_real("strength", strength, 0.0, strict=False)
+    if not (isinstance(sloppy, (int, float, np.floating)) and sloppy > 0):
+        raise ValueError(f"sloppy must be a number > 0; got {sloppy!r}")
+    _check_real("eps_distance", eps_distance, 0.0, strict=False)
+    _check_real("n", n, 1, integer=True)
+    return float((strength + 2.0 / sloppy + eps_distance) / (4 * (n - 1)))

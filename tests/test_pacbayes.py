@@ -51,3 +51,123 @@ def test_binary_kl_in_nats():
 def test_bad_input_names_the_argument(q, bound, name):
     with pytest.raises(ValueError, match=name):
         kl_inverse(q, bound)
+
+
+# --------------------------------------------------------------- chapter 4.3 additions
+import numpy as np  # noqa: E402
+
+from netsim.pacbayes import (  # noqa: E402
+    AnalyticalPosterior,
+    gaussian_kl,
+    grid_bound,
+    loose_bound,
+    monte_carlo_error,
+    pacbayes_bound,
+    prior_grid,
+    union_bound_penalty,
+)
+
+
+def random_spd(p, rng):
+    A = rng.standard_normal((p, p))
+    return A @ A.T / p + 0.1 * np.eye(p)
+
+
+def test_gaussian_kl_closed_forms():
+    rng = np.random.default_rng(0)
+    S = random_spd(4, rng)
+    mu = rng.standard_normal(4)
+    assert gaussian_kl(mu, S, mu, S) == pytest.approx(0.0, abs=1e-12)
+    # One dimension: log(s_p/s_q) + (s_q^2 + (m_q - m_p)^2) / (2 s_p^2) - 1/2.
+    sq, sp, mq, mp = 0.5, 2.0, 0.3, -1.0
+    expected = math.log(sp / sq) + (sq ** 2 + (mq - mp) ** 2) / (2 * sp ** 2) - 0.5
+    assert gaussian_kl([mq], [[sq ** 2]], [mp], [[sp ** 2]]) == pytest.approx(expected, rel=1e-12)
+    # Against the textbook formula with explicit inverses.
+    T = random_spd(4, rng)
+    nu = rng.standard_normal(4)
+    Ti = np.linalg.inv(T)
+    direct = 0.5 * (np.trace(Ti @ S) - 4 + (nu - mu) @ Ti @ (nu - mu)
+                    + np.linalg.slogdet(T)[1] - np.linalg.slogdet(S)[1])
+    assert gaussian_kl(mu, S, nu, T) == pytest.approx(direct, rel=1e-10)
+    with pytest.raises(ValueError, match="cov_p"):
+        gaussian_kl(mu, S, nu, -T)
+
+
+@pytest.mark.parametrize("k", [6, 3])
+def test_analytical_posterior_kl_matches_dense_gaussians(k):
+    rng = np.random.default_rng(1)
+    p, n, eps = 6, 50, 3.0
+    H = rng.standard_normal((p, p))
+    H = (H + H.T) / 2  # indefinite: negative eigenvalues are clipped
+    lam, U = np.linalg.eigh(H)
+    lam, U = lam[::-1][:k], U[:, ::-1][:, :k]
+    w, w0 = rng.standard_normal(p), rng.standard_normal(p)
+    post = AnalyticalPosterior(lam, U, w, w0, n, eps)
+    np.testing.assert_allclose(post.lbar, 2 * (n - 1) * np.clip(lam, 0, None) + eps)
+    S = post.covariance()
+    np.testing.assert_allclose(np.linalg.inv(S), 2 * (n - 1) * (U * np.clip(lam, 0, None)) @ U.T + eps * np.eye(p),
+                               atol=1e-9)
+    assert post.kl == pytest.approx(gaussian_kl(w, S, w0, np.eye(p) / eps), rel=1e-10)
+    draws = post.sample(20000, rng=2)
+    np.testing.assert_allclose(np.cov(draws.T), S, atol=0.03 * np.abs(S).max())
+    np.testing.assert_allclose(draws.mean(0), w, atol=0.05)
+
+
+def test_analytical_posterior_minimises_the_quadratic_objective():
+    """S_q^{-1} = 2(n-1) H + eps I minimises e~(w) + tr(H S_q)/2 + KL(Q, P)/(2(n-1)) (4.7.2.2)."""
+    rng = np.random.default_rng(3)
+    p, n, eps = 5, 40, 2.0
+    H = random_spd(p, rng)
+    lam, U = np.linalg.eigh(H)
+    w, w0 = rng.standard_normal(p), rng.standard_normal(p)
+
+    def objective(S):
+        return 0.5 * np.trace(H @ S) + gaussian_kl(w, S, w0, np.eye(p) / eps) / (2 * (n - 1))
+
+    S = AnalyticalPosterior(lam, U, w, w0, n, eps).covariance()
+    best = objective(S)
+    for _ in range(20):
+        E = rng.standard_normal((p, p)) * 1e-3 / n
+        assert objective(S + E @ E.T) > best
+        assert objective(S * 1.05) > best and objective(S * 0.95) > best
+
+
+def test_union_bound_penalty_and_grid():
+    n, delta = 1000, 0.05
+    for j in (1, 2, 7):
+        delta_j = 6 * delta / (math.pi ** 2 * j ** 2)
+        assert union_bound_penalty(n, delta, j) == pytest.approx(math.log(n / delta_j))
+    assert union_bound_penalty(n, delta) == pytest.approx(math.log(n / delta))
+    assert sum(6 * delta / (math.pi ** 2 * j ** 2) for j in range(1, 200000)) == pytest.approx(delta, rel=1e-4)
+    np.testing.assert_allclose(prior_grid(np.array([1, 10])), 1e4 * np.exp(-np.array([1, 10]) / 10))
+    with pytest.raises(ValueError, match="j"):
+        prior_grid(0)
+    with pytest.raises(ValueError, match="delta"):
+        union_bound_penalty(n, 1.5)
+
+
+def test_bound_forms_and_grid_search():
+    q, kl, n = 0.05, 30.0, 2000
+    B = (kl + union_bound_penalty(n, 0.05, 3)) / (n - 1)
+    assert pacbayes_bound(q, kl, n, j=3) == pytest.approx(kl_inverse(q, B))
+    assert pacbayes_bound(q, kl, n, j=3, form="pinsker") == pytest.approx(q + math.sqrt(B / 2))
+    assert pacbayes_bound(q, kl, n, j=3) < pacbayes_bound(q, kl, n, j=3, form="pinsker")
+    # KL falls with the prior precision as eps_j falls, error rises: the search finds the interior optimum.
+    best = grid_bound(lambda eps: (min(1.0, 1e-3 / eps), eps / 10), n, num_scales=150)
+    values = [pacbayes_bound(min(1.0, 1e-3 / e), e / 10, n, j=j) for j, e in
+              ((j, prior_grid(j)) for j in range(1, 151))]
+    assert best["bound"] == pytest.approx(min(values)) and best["j"] == int(np.argmin(values)) + 1
+    assert 1 < best["j"] < 150
+    with pytest.raises(ValueError, match="form"):
+        pacbayes_bound(q, kl, n, form="mcallester")
+
+
+def test_monte_carlo_error_and_loose_bound():
+    mean, se = monte_carlo_error(lambda w: float(w[0] > 0), lambda size, rng: rng.standard_normal((size, 2)),
+                                 num_samples=4000, rng=0)
+    assert mean == pytest.approx(0.5, abs=4 * se) and 0 < se < 0.02
+    # Section 4.4.2 (FC-600-2): about 0.093 [DERIVED].
+    assert loose_bound(6810, 1 / 2545, 8526, 55000) == pytest.approx((6810 + 2 * 2545 + 8526) / (4 * 54999))
+    assert loose_bound(6810, 1 / 2545, 8526, 55000) == pytest.approx(0.093, abs=0.001)
+    with pytest.raises(ValueError, match="sloppy"):
+        loose_bound(1.0, 0.0, 1.0, 10)

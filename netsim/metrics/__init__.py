@@ -9,8 +9,24 @@
   (d_traj matrices, tube widths, distance to the geodesic, Riemann length, four-point basis).
 - :mod:`netsim.metrics.centroids`: averages of models (thesis Table 2.3).
 - :mod:`netsim.metrics.kernels`: linear CKA, normalised Bures similarity, CountSketch.
+- :mod:`netsim.metrics.curvature`: correlation and curvature spectra (curvlinops operators,
+  exact dense matrices), sloppy factor, effective dimensionality, Thm 4.3.1 / Lemma 4.3.2 bounds.
 """
 from .centroids import CENTROIDS, bhattacharyya_centroid, centroid, jeffreys_centroid
+from .curvature import (
+    CURVATURES,
+    correlation_eigenvalues,
+    curvature_operator,
+    dense_curvature,
+    effective_dimensionality,
+    elbow_index,
+    extreme_eigenpairs,
+    sloppy_factor,
+    spectral_dominance_bound,
+    strength_factor,
+    tail_slope,
+    trace_bound,
+)
 from .embedding import (
     InPCA,
     explained_pairwise_distance,
@@ -51,6 +67,7 @@ from .trajectories import (
 
 __all__ = [
     "CENTROIDS",
+    "CURVATURES",
     "InPCA",
     "bhattacharyya",
     "bhattacharyya_centroid",
@@ -58,9 +75,15 @@ __all__ = [
     "centroid",
     "cka",
     "cka_kernels",
+    "correlation_eigenvalues",
     "count_sketch",
+    "curvature_operator",
+    "dense_curvature",
     "distance_to_geodesic",
+    "effective_dimensionality",
+    "elbow_index",
     "explained_pairwise_distance",
+    "extreme_eigenpairs",
     "four_point_basis",
     "geodesic_distance",
     "geodesic_interpolate",
@@ -84,7 +107,12 @@ __all__ = [
     "reindex_by_progress",
     "reindex_many",
     "riemann_length",
+    "sloppy_factor",
+    "spectral_dominance_bound",
+    "strength_factor",
     "symmetric_kl",
+    "tail_slope",
+    "trace_bound",
     "trajectory_distance",
     "truth",
     "tube_widths",
