@@ -9,10 +9,41 @@
   (d_traj matrices, tube widths, distance to the geodesic, Riemann length, four-point basis).
 - :mod:`netsim.metrics.centroids`: averages of models (thesis Table 2.3).
 - :mod:`netsim.metrics.kernels`: linear CKA, normalised Bures similarity, CountSketch.
+- :mod:`netsim.metrics.codelength`: prequential codelength (KL and sampled forms), information
+  distance d_p, coding hyper-parameters (study 1).
+- :mod:`netsim.metrics.baselines`: parameter / representation / output baselines of study 1.
 - :mod:`netsim.metrics.curvature`: correlation and curvature spectra (curvlinops operators,
   exact dense matrices), sloppy factor, effective dimensionality, Thm 4.3.1 / Lemma 4.3.2 bounds.
 """
+from .baselines import (
+    BASELINES,
+    baseline_distances,
+    neuron_emd,
+    output_kl,
+    parameter_cosine,
+    parameter_emd,
+    parameter_l2,
+    parameter_vector,
+    penultimate_features,
+    representation_cka,
+    representation_cosine,
+    representation_emd,
+    representation_l2,
+)
 from .centroids import CENTROIDS, bhattacharyya_centroid, centroid, jeffreys_centroid
+from .codelength import (
+    CodingConfig,
+    CodingSelection,
+    Codelength,
+    InformationDistance,
+    block_boundaries,
+    distance_to_random,
+    information_distance,
+    kl_codelength,
+    random_like,
+    sampled_codelength,
+    select_coding_config,
+)
 from .curvature import (
     CURVATURES,
     correlation_eigenvalues,
@@ -66,6 +97,30 @@ from .trajectories import (
 )
 
 __all__ = [
+    "BASELINES",
+    "baseline_distances",
+    "neuron_emd",
+    "output_kl",
+    "parameter_cosine",
+    "parameter_emd",
+    "parameter_l2",
+    "parameter_vector",
+    "penultimate_features",
+    "representation_cka",
+    "representation_cosine",
+    "representation_emd",
+    "representation_l2",
+    "CodingConfig",
+    "CodingSelection",
+    "Codelength",
+    "InformationDistance",
+    "block_boundaries",
+    "distance_to_random",
+    "information_distance",
+    "kl_codelength",
+    "random_like",
+    "sampled_codelength",
+    "select_coding_config",
     "CENTROIDS",
     "CURVATURES",
     "InPCA",
