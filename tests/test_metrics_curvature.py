@@ -249,3 +249,19 @@ def test_bad_curvature_arguments(net):
         C.dense_curvature(model, X, y.double(), "ggn")
     with pytest.raises(ValueError, match="reading"):
         C.activation_gradients(model, X, y, reading="both")
+
+
+def test_per_sample_loss_gradients_give_the_empirical_fim():
+    model, X, y = tiny(widths=(5,), n=7)
+    G = C.per_sample_loss_gradients(model, X, y)
+    assert G.shape == (7, 6 * 5 + 5 * 3)
+    k = 3  # one sample's gradient against autograd
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model(X[k:k + 1]), y[k:k + 1]).backward()
+    np.testing.assert_allclose(G[k], torch.cat([p.grad.reshape(-1) for p in model.parameters()]).numpy(),
+                               atol=1e-12)
+    EF = C.dense_curvature(model, X, y, "ef")
+    np.testing.assert_allclose(EF, G.T @ G / 7, atol=1e-12)
+    np.testing.assert_allclose(C.correlation_eigenvalues(G), np.linalg.eigvalsh(EF)[::-1][:7], atol=1e-10)
+    with pytest.raises(ValueError, match="y"):
+        C.per_sample_loss_gradients(model, X, None)

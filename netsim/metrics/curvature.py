@@ -218,6 +218,33 @@ def logit_jacobian_eigenvalues(model, X) -> list[np.ndarray]:
     return [correlation_eigenvalues(J[:, i, :]) for i in range(J.shape[1])]
 
 
+def per_sample_loss_gradients(model, X, y) -> np.ndarray:
+    """Per-sample gradients g_k = d(-log p(y_k | x_k))/dw (nats), in ``model.parameters()`` order.
+
+    The empirical FIM is G^T G / n; its non-zero eigenvalues are those of
+    ``correlation_eigenvalues(G)`` (computed from the n x n Gram when p > n).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, p), float64.
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call, grad, vmap
+
+    X, y = _check_data(X, y)
+    if y is None:
+        raise ValueError("y is required")
+    params = {name: p.detach() for name, p in model.named_parameters()}
+
+    def sample_loss(pars, x, t):
+        return F.cross_entropy(functional_call(model, pars, (x.unsqueeze(0),)), t.unsqueeze(0))
+
+    g = vmap(grad(sample_loss), in_dims=(None, 0, 0))(params, X, y)
+    n = X.shape[0]
+    return torch.cat([g[k].reshape(n, -1) for k in params], dim=1).cpu().double().numpy()
+
+
 # ------------------------------------------------------------------------ curvature
 def _flat_params(model):
     return [p for p in model.parameters() if p.requires_grad]
@@ -242,7 +269,7 @@ def dense_curvature(model, X, y, kind: str = "hessian", bits: bool = False) -> n
     """
     import torch
     import torch.nn.functional as F
-    from torch.func import functional_call, grad, hessian, vmap
+    from torch.func import functional_call, hessian
 
     kind = _check_kind(kind, bits, dense=True)
     X, y = _check_data(X, y)
@@ -266,10 +293,7 @@ def dense_curvature(model, X, y, kind: str = "hessian", bits: bool = False) -> n
         Lam = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
         M = torch.einsum("nip,nij,njq->pq", J, Lam, J) / X.shape[0]
     else:  # empirical FIM
-        def sample_loss(v, x, t):
-            return F.cross_entropy(functional_call(model, unflatten(v), (x.unsqueeze(0),)), t.unsqueeze(0))
-
-        G = vmap(grad(sample_loss), in_dims=(None, 0, 0))(w, X, y).double()
+        G = torch.as_tensor(per_sample_loss_gradients(model, X, y))
         M = G.T @ G / X.shape[0]
     M = M.detach().cpu().double().numpy()
     M = (M + M.T) / 2
