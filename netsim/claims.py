@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 VERDICTS = ("reproduced", "partly", "not reproduced", "not tested")
 
 
@@ -127,6 +129,14 @@ class NotTested(Criterion):
 
     def evaluate(self, measured):
         return "not tested", self.reason
+
+
+class Measured(dict):
+    """The measured parts of a multi-part claim; prints compactly in the claims table."""
+
+    def __str__(self):
+        return "; ".join(f"{k} = {v}" if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) else f"{k} = {v:.3g}"
+                         for k, v in self.items())
 
 
 @dataclass(frozen=True)

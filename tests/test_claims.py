@@ -60,3 +60,9 @@ def test_all_of_combines_parts():
     assert "a: measured >= 1" in crit.describe()
     with pytest.raises(ValueError, match="missing"):
         crit.evaluate({"a": 2.0})
+
+
+def test_measured_prints_compactly():
+    from netsim.claims import Measured
+
+    assert str(Measured({"a": 0.123456, "b": True, "c": "x"})) == "a = 0.123; b = True; c = x"

@@ -16,7 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from netsim import linear as L
-from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Close, IsTrue
+from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Close, IsTrue, Measured
 
 # ---------------------------------------------------------------------------------------
 # Settings: thesis values where given, [NG] choices otherwise (see the chapter's Choices).
@@ -53,14 +53,6 @@ PROFILE = {
 # ---------------------------------------------------------------------------------------
 # Claims
 # ---------------------------------------------------------------------------------------
-class Measured(dict):
-    """The measured parts of a multi-part claim; prints compactly in the claims table."""
-
-    def __str__(self):
-        return "; ".join(f"{k} = {v}" if isinstance(v, (bool, np.bool_)) else f"{k} = {v:.3g}"
-                         for k, v in self.items())
-
-
 EXACT, HOLDS = 1e-10, 1 + 1e-9  # exact identities: relative error; inequalities: max ratio to the bound
 
 

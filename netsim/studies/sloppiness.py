@@ -17,9 +17,8 @@ import math
 import numpy as np
 
 from netsim import pacbayes as PB
-from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, NotTested
+from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Measured, NotTested  # noqa: F401 (Measured: used by the notebook)
 from netsim.metrics import curvature as C
-from netsim.studies.linear_theory import Measured  # noqa: F401  (re-exported for the notebook)
 
 # ---------------------------------------------------------------------------------------
 # Settings: thesis values where given, [NG] choices otherwise (see the chapter's Choices).
