@@ -61,11 +61,14 @@ def _train_quietly(config: TrainConfig, device: str) -> Trajectory:
     return train_trajectory(config, device=device, progress=False)
 
 
+def _load(cache: ResultCache, key: str) -> Trajectory | None:
+    entry = cache.load(key)
+    return None if entry is None else Trajectory.from_arrays(*entry)
+
+
 def load_trajectory(config: TrainConfig, cache: ResultCache | None = None) -> Trajectory | None:
     """The cached trajectory of ``config``, or ``None`` when it has not been trained."""
-    cache = cache or ResultCache(namespace=TRAJECTORY_NAMESPACE)
-    entry = cache.load(trajectory_key(config))
-    return None if entry is None else Trajectory.from_arrays(*entry)
+    return _load(cache or ResultCache(namespace=TRAJECTORY_NAMESPACE), trajectory_key(config))
 
 
 def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = None,
@@ -90,15 +93,13 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     executor = executor or LocalExecutor()
     cache.clear_temporaries()
     keys = [trajectory_key(c) for c in configs]
-    results: list[Trajectory | None] = [load_trajectory(c, cache) for c in configs]
-    # Duplicated configurations are trained once.
-    todo_keys = list(dict.fromkeys(k for k, r in zip(keys, results) if r is None))
-    todo = [configs[keys.index(k)] for k in todo_keys]
+    config_of = dict(zip(keys, configs))  # duplicated configurations share one key: trained once
+    found = {key: _load(cache, key) for key in config_of}
+    todo = [key for key, trajectory in found.items() if trajectory is None]
+    train = functools.partial(_train_quietly, device=device)
     with tqdm(total=len(todo), desc="training runs", disable=not progress or not todo) as bar:
-        for i, trajectory in executor.map_unordered(functools.partial(_train_quietly, device=device), todo):
-            cache.save(todo_keys[i], *trajectory.to_arrays())  # saved at once: a restart resumes here
-            for j, key in enumerate(keys):
-                if key == todo_keys[i]:
-                    results[j] = trajectory
+        for i, trajectory in executor.map_unordered(train, [config_of[key] for key in todo]):
+            cache.save(todo[i], *trajectory.to_arrays())  # saved at once: a restart resumes here
+            found[todo[i]] = trajectory
             bar.update(1)
-    return results
+    return [found[key] for key in keys]
