@@ -46,6 +46,13 @@ class TrainConfig:
     init_from : ``key_dict()`` of another configuration, trained and cached with
         ``save_weights=True``, whose final weights initialise this run (the thesis'
         random-label "corners", Figs. 2.20-2.21); ``None`` for a fresh initialisation.
+    train_range : ``(lo, hi)`` with ``0 <= lo < hi <= 1``: train only on that window of a
+        fixed (seed 0) permutation of the training set, so two runs with windows
+        ``(0, 0.5)`` and ``(0.5, 1)`` see disjoint halves and ``(0, 0.5)`` and
+        ``(0.25, 0.75)`` overlap by half (study 1, B.4). Applied after ``train_size``.
+    distill_from : ``key_dict()`` of a cached run with ``save_weights=True``; its final
+        model's probabilities on the training inputs replace the labels (soft targets,
+        self-distillation as in Furlanello et al. 2018). Not with ``random_labels``.
     """
 
     dataset: str = "mnist1d"
@@ -71,6 +78,8 @@ class TrainConfig:
     bn_warmup_batches: int = 5
     save_weights: bool = False
     init_from: Mapping[str, Any] | None = None
+    train_range: tuple[float, float] | None = None
+    distill_from: Mapping[str, Any] | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -91,8 +100,16 @@ class TrainConfig:
         # Freeze nested mappings into plain dicts (copies) so the key cannot change later.
         for name in ("dataset_options", "model_options", "augmentation_options"):
             object.__setattr__(self, name, dict(getattr(self, name)))
-        if self.init_from is not None:
-            object.__setattr__(self, "init_from", dict(self.init_from))
+        for name in ("init_from", "distill_from"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, dict(getattr(self, name)))
+        if self.train_range is not None:
+            window = tuple(float(v) for v in self.train_range)
+            if len(window) != 2 or not 0 <= window[0] < window[1] <= 1:
+                raise ValueError(f"train_range must be (lo, hi) with 0 <= lo < hi <= 1, got {self.train_range!r}")
+            object.__setattr__(self, "train_range", window)
+        if self.distill_from is not None and self.random_labels:
+            raise ValueError("distill_from replaces the labels; it cannot be combined with random_labels")
 
     def key_dict(self) -> dict[str, Any]:
         """The fields that differ from their defaults.
@@ -204,6 +221,10 @@ def load_training_data(config: TrainConfig):
     test = load_dataset(config.dataset, "test", **config.dataset_options)
     if config.train_size is not None:
         train = train.subset(_stratified_indices(train.y, config.train_size, seed=0))
+    if config.train_range is not None:
+        order = np.random.default_rng(0).permutation(len(train))
+        lo, hi = (round(f * len(train)) for f in config.train_range)
+        train = train.subset(np.sort(order[lo:hi]))
     if config.random_labels:
         rng = np.random.default_rng([config.seed, 1])
         train = train.relabel(rng.integers(0, train.num_classes, len(train)), train.num_classes,
@@ -252,23 +273,79 @@ def _warm_up_batch_norm(model, x, batch_size: int, num_batches: int, generator) 
         m.momentum = momentum
 
 
-def _load_initial_weights(model, source: Mapping[str, Any]) -> None:
-    """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``."""
-    import torch
-
+def _cached_final_weights(source: Mapping[str, Any], argument: str):
     from netsim.zoo import load_trajectory
 
     base = load_trajectory(TrainConfig(**source))
     if base is None or base.weights is None:
-        raise ValueError("init_from names a run that is not in the cache with save_weights=True; "
+        raise ValueError(f"{argument} names a run that is not in the cache with save_weights=True; "
                          "train it first (netsim.zoo.train_many)")
+    return base.weights[-1]
+
+
+def _set_weights(model, flat, argument: str) -> None:
+    import torch
+
     params = list(model.parameters())
-    final = torch.as_tensor(base.weights[-1], dtype=params[0].dtype, device=params[0].device)
+    flat = torch.as_tensor(flat, dtype=params[0].dtype, device=params[0].device)
     expected = sum(p.numel() for p in params)
-    if final.numel() != expected:
-        raise ValueError(f"init_from has {final.numel()} weights; this model has {expected}")
+    if flat.numel() != expected:
+        raise ValueError(f"{argument} has {flat.numel()} weights; this model has {expected}")
     with torch.no_grad():
-        torch.nn.utils.vector_to_parameters(final, params)
+        torch.nn.utils.vector_to_parameters(flat, params)
+
+
+def _load_initial_weights(model, source: Mapping[str, Any]) -> None:
+    """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``."""
+    _set_weights(model, _cached_final_weights(source, "init_from"), "init_from")
+
+
+def build_final_model(config: TrainConfig, weights=None):
+    """The trained network of ``config`` (eval mode, on the CPU), rebuilt from its cached weights.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        A run trained with ``save_weights=True``.
+    weights : array_like (P,), optional
+        Flattened parameters to load instead of the cached final ones (e.g. an earlier
+        checkpoint, ``trajectory.weights[i]``).
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Raises
+    ------
+    ValueError
+        If the run is not cached with weights, or the model has batch norm (its running
+        statistics are buffers, which are not recorded).
+    """
+    import torch
+
+    from netsim.data import load_dataset
+    from netsim.models import build_model
+
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}")
+    data = load_dataset(config.dataset, "test", **config.dataset_options)
+    model = build_model(config.model, data.input_shape, data.num_classes, **config.model_options)
+    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        raise ValueError("config builds a model with batch norm, whose running statistics are not "
+                         "recorded in Trajectory.weights; use model_options norm=None")
+    if weights is None:
+        weights = _cached_final_weights(config.key_dict(), "config")
+    _set_weights(model, weights, "weights")
+    return model.eval()
+
+
+def _soft_targets(source: Mapping[str, Any], x):
+    """Probabilities (N, C) of the cached run ``source`` on the inputs ``x`` (the teacher)."""
+    import torch
+
+    teacher = build_final_model(TrainConfig(**source)).to(x.device)
+    with torch.no_grad():
+        return torch.cat([torch.softmax(teacher(x[i:i + 1024]), dim=1) for i in range(0, len(x), 1024)])
 
 
 def _evaluate(model, x, y, batch_size: int = 1024):
@@ -317,6 +394,8 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
 
     x_train = torch.as_tensor(train.x, device=dev)
     y_train = torch.as_tensor(train.y, device=dev)
+    if config.distill_from is not None:
+        y_train = _soft_targets(config.distill_from, x_train)  # CrossEntropyLoss takes probabilities too
     evals = {s: (torch.as_tensor(d.x, device=dev), torch.as_tensor(d.y, device=dev)) for s, d in eval_sets.items()}
 
     steps_per_epoch = math.ceil(len(train) / config.batch_size)

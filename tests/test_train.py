@@ -116,3 +116,58 @@ def test_init_from_starts_at_the_final_weights_of_a_cached_run(tmp_path, monkeyp
     after = train_trajectory(follow, device="cpu", progress=False)
     np.testing.assert_allclose(after.weights[0], base.weights[-1])
     assert trajectory_key(follow) != trajectory_key(follow.replace(init_from=None))
+
+
+PLAIN = {**TINY, "model_options": {"widths": [32], "norm": None}, "bn_warmup_batches": 0}
+
+
+def test_train_range_windows_are_disjoint_or_overlap_as_asked():
+    from netsim.train import load_training_data
+
+    def inputs(window):
+        train, _ = load_training_data(TrainConfig(**PLAIN, train_range=window))
+        return {x.tobytes() for x in train.x}
+
+    a, b, half = inputs((0, 0.5)), inputs((0.5, 1)), inputs((0.25, 0.75))
+    assert len(a) == len(b) == 150 and not a & b
+    assert len(a & half) == 75 and len(b & half) == 75
+    with pytest.raises(ValueError, match="train_range"):
+        TrainConfig(**PLAIN, train_range=(0.6, 0.5))
+    assert TrainConfig(**PLAIN).key_dict() == TrainConfig(**PLAIN, train_range=None).key_dict()
+
+
+def test_build_final_model_reproduces_the_recorded_predictions(tmp_path, monkeypatch):
+    from netsim.train import build_final_model, load_training_data
+    from netsim.zoo import train_many
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    config = TrainConfig(**PLAIN, save_weights=True)
+    with pytest.raises(ValueError, match="config"):
+        build_final_model(config)
+    (run,) = train_many([config], device="cpu", progress=False)
+    model = build_final_model(config)
+    _, evals = load_training_data(config)
+    with torch.no_grad():
+        probs = torch.softmax(model(torch.as_tensor(evals["test"].x)), dim=1).numpy()
+    np.testing.assert_allclose(probs, run.probs["test"][-1], atol=1e-5)
+    first = build_final_model(config, weights=run.weights[0])
+    assert not np.allclose(torch.nn.utils.parameters_to_vector(first.parameters()).detach().numpy(),
+                           run.weights[-1])
+    with pytest.raises(ValueError, match="batch norm"):
+        build_final_model(TrainConfig(**TINY, save_weights=True))
+
+
+def test_distill_from_trains_on_the_teacher_probabilities(tmp_path, monkeypatch):
+    from netsim.zoo import train_many
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    teacher = TrainConfig(**{**PLAIN, "epochs": 20}, save_weights=True)
+    (t,) = train_many([teacher], device="cpu", progress=False)
+    student = TrainConfig(**{**PLAIN, "epochs": 20, "seed": 1}, distill_from=teacher.key_dict())
+    plain = student.replace(distill_from=None)
+    s, p = (train_trajectory(c, device="cpu", progress=False) for c in (student, plain))
+    agree = lambda run: float((run.probs["test"][-1].argmax(1) == t.probs["test"][-1].argmax(1)).mean())  # noqa: E731
+    # The distilled student copies the teacher's decisions more closely than a run on the labels.
+    assert agree(s) > agree(p)
+    with pytest.raises(ValueError, match="random_labels"):
+        TrainConfig(**PLAIN, random_labels=True, distill_from=teacher.key_dict())
