@@ -53,6 +53,7 @@ notebooks-test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_codelength.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

@@ -43,6 +43,7 @@ from .codelength import (
     random_like,
     sampled_codelength,
     select_coding_config,
+    with_head,
 )
 from .curvature import (
     CURVATURES,
@@ -122,6 +123,7 @@ __all__ = [
     "random_like",
     "sampled_codelength",
     "select_coding_config",
+    "with_head",
     "CENTROIDS",
     "CURVATURES",
     "InPCA",
