@@ -9,6 +9,12 @@ Chapter 4.3 additions: the Gaussian KL (eq. 4.7.1), Method 1's analytical poster
 units), the prior-scale grid and its union-bound penalty (4.7.2.1, 4.7.3.1), the kl-inverse
 and Pinsker forms of the bound, a Monte Carlo e^(Q) and the loose bound (4.4.4). All KLs are
 in nats. [NG] defaults of study C.1: delta = 0.05, b = 10, eps0 = 1e4.
+
+Proposals of this compendium (issue 5), not thesis results: :class:`FIMPriorPosterior`
+(Method 1 with a prior covariance shaped by the diagonal FIM at initialisation) and
+:func:`optimise_diagonal_posterior` (a diagonal Gaussian posterior optimised against a
+differentiable surrogate of the bound, after Dziugaite and Roy, 2017), with the helpers
+:func:`diagonal_gaussian_kl`, :class:`DiagonalPosterior` and :func:`grid_index`.
 """
 from __future__ import annotations
 
@@ -288,3 +294,251 @@ def loose_bound(strength: float, sloppy: float, eps_distance: float, n: int) -> 
     _check_real("eps_distance", eps_distance, 0.0, strict=False)
     _check_real("n", n, 1, integer=True)
     return float((strength + 2.0 / sloppy + eps_distance) / (4 * (n - 1)))
+
+
+# --------------------------------------------------------------------------- proposals
+# The two methods below are PROPOSALS of this compendium (asked for in issue 5), not results
+# of the thesis: a prior whose covariance is shaped by the diagonal FIM at initialisation
+# (after the thesis's remark on FIM-dependent "expectation priors", sec. 4.2.2), and a
+# diagonal Gaussian posterior optimised numerically against the bound (Dziugaite and Roy,
+# 2017). Both are reported with the same kl-inverse bound and union bound as Method 1.
+
+def diagonal_gaussian_kl(mean_q, var_q, mean_p, var_p) -> float:
+    """KL(Q || P) in nats of two diagonal Gaussians Q = N(mean_q, diag var_q), P = N(mean_p, diag var_p).
+
+    (1/2) sum_i [var_q,i / var_p,i + (mean_q,i - mean_p,i)^2 / var_p,i - 1 + log(var_p,i / var_q,i)].
+
+    Parameters
+    ----------
+    mean_q, mean_p : array_like, shape (p,).
+    var_q, var_p : array_like, shape (p,) with entries > 0, or scalars > 0 (isotropic).
+    """
+    mean_q = _vector("mean_q", mean_q)
+    mean_p = _vector("mean_p", mean_p, mean_q.size)
+    var = {}
+    for name, v in (("var_q", var_q), ("var_p", var_p)):
+        arr = np.asarray(v, dtype=float)
+        arr = np.full(mean_q.size, float(arr)) if arr.ndim == 0 else arr
+        if arr.shape != mean_q.shape or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            raise ValueError(f"{name} must be a scalar or a ({mean_q.size},) array of finite numbers > 0")
+        var[name] = arr
+    vq, vp = var["var_q"], var["var_p"]
+    return float(0.5 * np.sum(vq / vp + (mean_q - mean_p) ** 2 / vp - 1.0 + np.log(vp / vq)))
+
+
+class FIMPriorPosterior:
+    """[PROPOSAL] Method 1 with a prior whose covariance is shaped by the diagonal FIM at w0.
+
+    Prior P_eps = N(w0, eps^{-1} S) with S = diag(s), s = 1 + mix * f / mean(f), where f is the
+    diagonal of the FIM at the initialisation w0 evaluated on inputs independent of the
+    training sample (the thesis's Sigma_p ∝ F_{w0}, sec. 4.2.2, made diagonal and regularised
+    by the identity so that it is invertible). The prior is wider along the directions the
+    network's outputs are sensitive to at initialisation. The posterior is Method 1's
+    minimiser of the quadratic model of e~(Q) + KL(Q, P)/(2(n-1)):
+    S_q^{-1} = 2(n-1) H + eps S^{-1}. In the whitened coordinates u = S^{-1/2} w the prior is
+    isotropic and the posterior is :class:`AnalyticalPosterior` with Hessian
+    M = S^{1/2} H S^{1/2} (negative eigenvalues of M clipped to 0); M is diagonalised once,
+    so every prior scale eps of the grid costs O(p).
+
+    Parameters
+    ----------
+    hessian : array_like, shape (p, p), symmetric: Hessian of the bits loss at w.
+    fim_diagonal : array_like, shape (p,), >= 0, not all zero: diagonal FIM at w0
+        (:func:`netsim.metrics.curvature.fim_diagonal`).
+    w, w0 : array_like, shape (p,), posterior and prior means.
+    n : int >= 2, training-set size.
+    mix : float >= 0, weight of the FIM in the prior shape; 0 gives Method 1's isotropic prior.
+
+    Attributes
+    ----------
+    shape : numpy.ndarray (p,), the prior variance multipliers s.
+    eigenvalues, eigenvectors : eigenpairs of M, shapes (p,) and (p, p).
+    """
+
+    def __init__(self, hessian, fim_diagonal, w, w0, n: int, mix: float = 1.0):
+        self.w = _vector("w", w)
+        p = self.w.size
+        self.w0 = _vector("w0", w0, p)
+        self.n = int(_check_real("n", n, 1, integer=True))
+        mix = float(_check_real("mix", mix, 0.0, strict=False))
+        H = np.asarray(hessian, dtype=float)
+        if H.shape != (p, p) or not np.all(np.isfinite(H)):
+            raise ValueError(f"hessian must be a finite ({p}, {p}) array; got shape {H.shape}")
+        f = _vector("fim_diagonal", fim_diagonal, p)
+        if np.any(f < -1e-12 * max(np.abs(f).max(), 1e-300)) or f.mean() <= 0:
+            raise ValueError("fim_diagonal must be >= 0 with a positive mean")
+        self.mix = mix
+        self.shape = 1.0 + mix * np.clip(f, 0.0, None) / f.mean()
+        r = np.sqrt(self.shape)
+        M = r[:, None] * ((H + H.T) / 2) * r[None, :]
+        from netsim.metrics.curvature import symmetric_eigh
+
+        self.eigenvalues, self.eigenvectors = symmetric_eigh(M)
+
+    def at(self, eps: float, vectors: bool = False) -> AnalyticalPosterior:
+        """The whitened posterior at prior precision ``eps`` (KL, lbar; with ``vectors`` also sampling)."""
+        r = np.sqrt(self.shape)
+        return AnalyticalPosterior(self.eigenvalues, self.eigenvectors if vectors else None,
+                                   self.w / r, self.w0 / r, self.n, eps)
+
+    def kl(self, eps: float) -> float:
+        """KL(Q_eps || P_eps) in nats (invariant under the whitening)."""
+        return self.at(eps).kl
+
+    def quadratic_term(self, eps: float) -> float:
+        """(1/2) tr(H S_q) = (1/2) sum_i mu_i / lbar_i: the quadratic-model excess of e~(Q) over e~(w)."""
+        post = self.at(eps)
+        return 0.5 * float(np.sum(post.eigenvalues / post.lbar))
+
+    def sample(self, eps: float, size: int, rng=None) -> np.ndarray:
+        """``size`` draws from Q_eps, shape (size, p)."""
+        return self.at(eps, vectors=True).sample(size, rng) * np.sqrt(self.shape)
+
+    def covariance(self, eps: float) -> np.ndarray:
+        """Dense posterior covariance S^{1/2} (whitened covariance) S^{1/2}, shape (p, p)."""
+        r = np.sqrt(self.shape)
+        return r[:, None] * self.at(eps, vectors=True).covariance() * r[None, :]
+
+    def prior_covariance(self, eps: float) -> np.ndarray:
+        """Dense prior covariance eps^{-1} S, shape (p, p)."""
+        _check_real("eps", eps, 0.0)
+        return np.diag(self.shape / eps)
+
+
+class DiagonalPosterior:
+    """Q = N(mean, diag(variance)) with the isotropic prior P = N(w0, eps_j^{-1} I) of grid point j.
+
+    Parameters
+    ----------
+    mean, variance : array_like, shape (p,) (variance > 0). w0 : array_like, shape (p,).
+    j : int >= 1, grid index; the prior precision is eps_j = eps0 e^{-j/b} (:func:`prior_grid`).
+
+    Attributes
+    ----------
+    eps : float, the prior precision. kl : float, KL(Q || P) in nats.
+    """
+
+    def __init__(self, mean, variance, w0, j: int, eps0: float = GRID_EPS0, b: float = GRID_B):
+        self.mean = _vector("mean", mean)
+        self.variance = _vector("variance", variance, self.mean.size)
+        if np.any(self.variance <= 0):
+            raise ValueError("variance must be > 0")
+        self.w0 = _vector("w0", w0, self.mean.size)
+        self.j = int(_check_real("j", j, 1, strict=False, integer=True))
+        self.eps = prior_grid(self.j, eps0, b)
+        self.kl = diagonal_gaussian_kl(self.mean, self.variance, self.w0, 1.0 / self.eps)
+
+    def sample(self, size: int, rng=None) -> np.ndarray:
+        """``size`` draws, shape (size, p)."""
+        _check_real("size", size, 0, integer=True)
+        rng = np.random.default_rng(rng)
+        return self.mean + np.sqrt(self.variance) * rng.standard_normal((size, self.mean.size))
+
+
+def grid_index(eps: float, eps0: float = GRID_EPS0, b: float = GRID_B) -> int:
+    """The grid point j >= 1 whose eps_j = eps0 e^{-j/b} is nearest to ``eps`` on the log scale."""
+    _check_real("eps", eps, 0.0)
+    return max(1, int(round(b * math.log(eps0 / eps))))
+
+
+def optimise_diagonal_posterior(model, X, y, w0, variance_init, eps_init: float, n: int | None = None,
+                                steps: int = 1000, batch_size: int = 500, lr: float = 1e-3,
+                                lr_scale: float = 1e-2, delta: float = DELTA, b: float = GRID_B,
+                                eps0: float = GRID_EPS0, seed: int = 0) -> tuple:
+    """[PROPOSAL] Dziugaite-Roy optimisation of a diagonal Gaussian posterior against the bound.
+
+    Q = N(m, diag(exp(v))) with prior P = N(w0, eps^{-1} I). Starting from m = the model's
+    weights, v = log ``variance_init`` and eps = ``eps_init``, Adam minimises the differentiable
+    surrogate
+
+        e~_batch(m + exp(v/2) * xi) + sqrt(B / 2),   B = (KL(Q, P) + log(pi^2 n / (6 delta)) + 2 log j(eps)) / (n - 1),
+
+    with one Gaussian draw xi per step on a minibatch (reparameterisation), e~ the bits loss
+    and j(eps) = max(1, b log(eps0 / eps)) the continuous grid index (the Pinsker form of the
+    bound with the union-bound penalty of Method 1). The mean has learning rate ``lr``; the
+    log-variances and log eps ``lr_scale``. Afterwards eps is rounded to the nearest grid
+    point (:func:`grid_index`), so the union bound of :func:`pacbayes_bound` with that j is
+    valid. Evaluate the returned posteriors with a Monte Carlo e^(Q) and the kl-inverse bound.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, the trained network (its weights are the initial mean; unchanged).
+    X : torch.Tensor (n, ...), y : torch.Tensor (n,) of ints, the training set.
+    w0 : array_like, shape (p,), the prior mean (initialisation), in ``model.parameters()`` order.
+    variance_init : float > 0 or array_like (p,) > 0, the initial posterior variances.
+    eps_init : float > 0, the initial prior precision.
+    n : int, training-set size in the bound (default: len(X)).
+    steps : int >= 0; batch_size : int >= 1; lr, lr_scale : float > 0; seed : int.
+
+    Returns
+    -------
+    (initial, final, history): two :class:`DiagonalPosterior` (at the initialisation and after
+    optimisation) and a numpy.ndarray (steps,) of the surrogate objective.
+    """
+    import torch
+
+    from netsim.metrics.curvature import single_thread
+
+    if not hasattr(model, "parameters"):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor) or X.shape[0] != y.shape[0] or X.shape[0] < 2:
+        raise ValueError("X and y must be torch tensors with the same number (>= 2) of samples")
+    names = [k for k, _ in model.named_parameters()]
+    shapes = [p.shape for _, p in model.named_parameters()]
+    sizes = [int(np.prod(s)) for s in shapes]
+    dtype = next(model.parameters()).dtype
+    w = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).to(torch.float64)
+    p = w.numel()
+    w0 = _vector("w0", w0, p)
+    var0 = np.asarray(variance_init, dtype=float)
+    var0 = np.full(p, float(var0)) if var0.ndim == 0 else var0
+    if var0.shape != (p,) or not np.all(np.isfinite(var0)) or np.any(var0 <= 0):
+        raise ValueError(f"variance_init must be a number > 0 or a ({p},) array of numbers > 0")
+    _check_real("eps_init", eps_init, 0.0)
+    n = X.shape[0] if n is None else int(_check_real("n", n, 1, integer=True))
+    _check_real("steps", steps, 0, strict=False, integer=True)
+    batch_size = int(_check_real("batch_size", batch_size, 0, integer=True))
+    _check_real("lr", lr, 0.0)
+    _check_real("lr_scale", lr_scale, 0.0)
+    _check_real("delta", delta, 0.0)
+
+    initial = DiagonalPosterior(w.numpy(), var0, w0, grid_index(eps_init, eps0, b), eps0, b)
+    with single_thread():
+        mean, log_var, log_eps, history = _optimise(model, X, y, w, w0, var0, eps_init, n, steps, batch_size, lr,
+                                                    lr_scale, delta, b, eps0, seed, names, shapes, sizes, dtype)
+    final = DiagonalPosterior(mean, np.exp(log_var), w0, grid_index(math.exp(log_eps), eps0, b), eps0, b)
+    return initial, final, history
+
+
+def _optimise(model, X, y, w, w0, var0, eps_init, n, steps, batch_size, lr, lr_scale, delta, b, eps0, seed,
+              names, shapes, sizes, dtype):
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call
+
+    p = w.numel()
+    mean = w.clone().requires_grad_(True)
+    log_var = torch.as_tensor(np.log(var0)).requires_grad_(True)
+    log_eps = torch.tensor(math.log(eps_init), dtype=torch.float64, requires_grad=True)
+    prior_mean = torch.as_tensor(w0)
+    opt = torch.optim.Adam([dict(params=[mean], lr=lr), dict(params=[log_var, log_eps], lr=lr_scale)])
+    gen = torch.Generator().manual_seed(seed)
+    const = math.log(math.pi ** 2 * n / (6 * delta))
+    history = np.empty(steps)
+    for t in range(steps):
+        idx = torch.randint(0, X.shape[0], (min(batch_size, X.shape[0]),), generator=gen)
+        xi = torch.randn(p, generator=gen, dtype=torch.float64)
+        v = mean + torch.exp(0.5 * log_var) * xi
+        pars = {k: s.reshape(sh).to(dtype) for k, s, sh in zip(names, torch.split(v, sizes), shapes)}
+        loss = F.cross_entropy(functional_call(model, pars, (X[idx],)), y[idx]) / math.log(2)
+        eps = torch.exp(log_eps)
+        kl = 0.5 * torch.sum(eps * torch.exp(log_var) + eps * (mean - prior_mean) ** 2 - 1.0
+                             - log_var - log_eps)
+        j = torch.clamp(b * (math.log(eps0) - log_eps), min=1.0)
+        bound = (kl + const + 2 * torch.log(j)) / (n - 1)
+        objective = loss + torch.sqrt(bound / 2)
+        opt.zero_grad()
+        objective.backward()
+        opt.step()
+        history[t] = objective.item()
+    return mean.detach().numpy(), log_var.detach().numpy(), log_eps.item(), history

@@ -53,6 +53,14 @@ class TrainConfig:
     distill_from : ``key_dict()`` of a cached run with ``save_weights=True``; its final
         model's probabilities on the training inputs replace the labels (soft targets,
         self-distillation as in Furlanello et al. 2018). Not with ``random_labels``.
+    init_offset : ``(seed, scale)``: after the standard initialisation (seeded by ``seed``
+        of this config) add ``scale`` times a standard Gaussian, drawn from its own
+        generator seeded by the offset's ``seed``, to every weight matrix or kernel
+        (parameters with at least 2 dimensions; biases and norm parameters untouched).
+        With ``scale = 1`` this places the run in a "corner" of prediction space, the
+        thesis' synthetic corners (2.5.5): w = G_k + U_j with the corner G_k fixed by the
+        offset seed and the standard initialisation U_j by ``seed``. ``None``: no offset.
+        Not with ``init_from``.
     """
 
     dataset: str = "mnist1d"
@@ -80,6 +88,7 @@ class TrainConfig:
     init_from: Mapping[str, Any] | None = None
     train_range: tuple[float, float] | None = None
     distill_from: Mapping[str, Any] | None = None
+    init_offset: tuple[int, float] | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -110,6 +119,16 @@ class TrainConfig:
             object.__setattr__(self, "train_range", window)
         if self.distill_from is not None and self.random_labels:
             raise ValueError("distill_from replaces the labels; it cannot be combined with random_labels")
+        if self.init_offset is not None:
+            offset = tuple(self.init_offset)
+            if (len(offset) != 2 or isinstance(offset[0], bool) or not isinstance(offset[0], (int, np.integer))
+                    or offset[0] < 0 or isinstance(offset[1], bool) or not isinstance(offset[1], (int, float, np.number))
+                    or not math.isfinite(offset[1]) or not offset[1] > 0):
+                raise ValueError(f"init_offset must be (seed, scale) with an int seed >= 0 and a finite "
+                                 f"scale > 0, got {self.init_offset!r}")
+            if self.init_from is not None:
+                raise ValueError("init_offset perturbs a fresh initialisation; it cannot be combined with init_from")
+            object.__setattr__(self, "init_offset", (int(offset[0]), float(offset[1])))
 
     def key_dict(self) -> dict[str, Any]:
         """The fields that differ from their defaults.
@@ -295,6 +314,18 @@ def _set_weights(model, flat, argument: str) -> None:
         torch.nn.utils.vector_to_parameters(flat, params)
 
 
+def _add_init_offset(model, seed: int, scale: float) -> None:
+    """Add ``scale * N(0, 1)`` (own generator seeded by ``seed``) to every parameter with
+    at least 2 dimensions of ``model`` (see ``TrainConfig.init_offset``)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.ndim >= 2:
+                p.add_(scale * torch.randn(p.shape, generator=generator, dtype=torch.float32).to(p.device, p.dtype))
+
+
 def _load_initial_weights(model, source: Mapping[str, Any]) -> None:
     """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``."""
     _set_weights(model, _cached_final_weights(source, "init_from"), "init_from")
@@ -389,6 +420,8 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
     model = build_model(config.model, train.input_shape, train.num_classes, **config.model_options).to(dev)
     if config.init_from is not None:
         _load_initial_weights(model, config.init_from)
+    if config.init_offset is not None:
+        _add_init_offset(model, *config.init_offset)
     generator = torch.Generator().manual_seed(config.seed)
     augment = make_augmentation(config.augmentation, **config.augmentation_options)
 

@@ -38,23 +38,69 @@ class LocalExecutor:
     """Run jobs in this process (``processes=1``) or in a pool of local processes.
 
     With 2 cores, one process using both cores for torch is usually fastest; a pool pays
-    off for many tiny runs (set ``processes`` and the runs' thread count accordingly).
+    off for many tiny runs. Pool workers are *spawned* (forking a process whose torch
+    thread pool has started can deadlock the child) and use ``threads`` torch threads
+    each (default 1, so that the pool does not oversubscribe the cores). Spawning costs a
+    few seconds per worker (each imports torch), so ``persistent=True`` keeps one pool for
+    every later call until :meth:`close` (or the end of the program).
     """
 
-    def __init__(self, processes: int = 1):
+    def __init__(self, processes: int = 1, threads: int = 1, persistent: bool = False):
         if not isinstance(processes, int) or processes < 1:
             raise ValueError(f"processes must be a positive int, got {processes!r}")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
         self.processes = processes
+        self.threads = threads
+        self.persistent = persistent
+        self._pool = None
+
+    def _new_pool(self):
+        import multiprocessing
+
+        return futures.ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_start_worker, initargs=(self.threads,))
+
+    def close(self) -> None:
+        """Shut a persistent pool down (a later call starts a new one)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def map_unordered(self, fn, items):
-        if self.processes == 1:
+        items = list(items)
+        if self.processes == 1 or not items:
             for i, item in enumerate(items):
                 yield i, fn(item)
             return
-        with futures.ProcessPoolExecutor(self.processes) as pool:
-            pending = {pool.submit(fn, item): i for i, item in enumerate(items)}
-            for done in futures.as_completed(pending):
-                yield pending[done], done.result()
+        if not self.persistent:
+            with self._new_pool() as pool:
+                yield from _as_completed(pool, fn, items)
+            return
+        if self._pool is None:
+            self._pool = self._new_pool()
+        yield from _as_completed(self._pool, fn, items)
+
+
+def _as_completed(pool, fn, items):
+    pending = {pool.submit(fn, item): i for i, item in enumerate(items)}
+    try:
+        for done in futures.as_completed(pending):
+            yield pending[done], done.result()
+    finally:
+        for future in pending:  # an error or an interrupt: drop the jobs not started yet
+            future.cancel()
+
+
+def _start_worker(threads: int) -> None:
+    import signal
+
+    from netsim.runtime import configure_threads
+
+    # Ctrl-C (or a notebook kernel's interrupt) goes to the whole process group; the parent
+    # handles it and cancels the pending jobs, so idle workers must not die with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_threads(threads)
 
 
 def _train_quietly(config: TrainConfig, device: str) -> Trajectory:

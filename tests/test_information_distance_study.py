@@ -117,3 +117,17 @@ def test_ensemble_and_regularisation_claims():
                             d_p_to_random=[10.0, 5.0, 10.0, 12.0]))
     fraction, parts = S.regularisation_claim(reg)
     assert fraction == 0.5 and parts["wd: strongest / none"] == 0.5
+
+
+def test_prefetch_in_two_processes_matches_the_sequential_values(tmp_path, measurer):
+    from netsim.cache import ResultCache
+
+    pairs = [(_model(0), _model(1)), (_model(2), _model(0)), (_model(1), _model(0))]  # last: same pair reversed
+    parallel = S.Measurer(measurer.x, measurer.coding, "test", cache=ResultCache(tmp_path, "parallel"), processes=2)
+    try:
+        parallel.prefetch(pairs, progress=False)
+    finally:
+        S.shutdown()
+    assert len(parallel.cache.keys()) == 2
+    for a, b in pairs:
+        assert parallel.d_p(a, b) == measurer.d_p(a, b)

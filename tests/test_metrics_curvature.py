@@ -265,3 +265,31 @@ def test_per_sample_loss_gradients_give_the_empirical_fim():
     np.testing.assert_allclose(C.correlation_eigenvalues(G), np.linalg.eigvalsh(EF)[::-1][:7], atol=1e-10)
     with pytest.raises(ValueError, match="y"):
         C.per_sample_loss_gradients(model, X, None)
+
+
+def test_fim_diagonal_matches_the_dense_fim(net):
+    model, X, y = net
+    dense = np.diag(C.dense_curvature(model, X, y, "ggn"))
+    np.testing.assert_allclose(C.fim_diagonal(model, X, chunk=5), dense, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="chunk"):
+        C.fim_diagonal(model, X, chunk=0)
+
+
+def test_symmetric_eigh_matches_numpy():
+    A = np.random.default_rng(2).standard_normal((7, 7))
+    M = A @ A.T
+    vals, vecs = C.symmetric_eigh(M)
+    np.testing.assert_allclose(vals, np.linalg.eigvalsh(M), rtol=1e-10)
+    np.testing.assert_allclose(vecs @ np.diag(vals) @ vecs.T, M, atol=1e-10)
+    np.testing.assert_allclose(C.symmetric_eigh(M, eigenvectors=False), vals)
+    with pytest.raises(ValueError, match="M"):
+        C.symmetric_eigh(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("n", [4, 24])  # n m < p and n m > p
+def test_fim_eigenvalues_match_the_dense_fim(n):
+    model, X, y = tiny(n=n)
+    dense = np.sort(np.linalg.eigvalsh(C.dense_curvature(model, X, y, "ggn")))[::-1]
+    lam = C.fim_eigenvalues(model, X)
+    assert lam.shape == dense.shape
+    np.testing.assert_allclose(lam, np.clip(dense, 0, None), atol=1e-10 * dense[0])

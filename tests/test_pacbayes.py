@@ -171,3 +171,119 @@ def test_monte_carlo_error_and_loose_bound():
     assert loose_bound(6810, 1 / 2545, 8526, 55000) == pytest.approx(0.093, abs=0.001)
     with pytest.raises(ValueError, match="sloppy"):
         loose_bound(1.0, 0.0, 1.0, 10)
+
+
+# --------------------------------------------------------------- proposals
+import torch  # noqa: E402
+
+from netsim.pacbayes import (  # noqa: E402
+    DiagonalPosterior,
+    FIMPriorPosterior,
+    diagonal_gaussian_kl,
+    grid_index,
+    optimise_diagonal_posterior,
+)
+
+
+def test_diagonal_gaussian_kl_matches_the_dense_formula():
+    rng = np.random.default_rng(3)
+    mq, mp = rng.standard_normal(5), rng.standard_normal(5)
+    vq, vp = rng.uniform(0.1, 2, 5), rng.uniform(0.1, 2, 5)
+    assert diagonal_gaussian_kl(mq, vq, mp, vp) == pytest.approx(gaussian_kl(mq, np.diag(vq), mp, np.diag(vp)),
+                                                                  rel=1e-12)
+    assert diagonal_gaussian_kl(mq, vq, mp, 0.5) == pytest.approx(gaussian_kl(mq, np.diag(vq), mp, 0.5 * np.eye(5)))
+    with pytest.raises(ValueError, match="var_q"):
+        diagonal_gaussian_kl(mq, -vq, mp, vp)
+    with pytest.raises(ValueError, match="mean_p"):
+        diagonal_gaussian_kl(mq, vq, mp[:3], vp)
+
+
+@pytest.mark.parametrize("mix", [0.0, 1.0, 3.0])
+def test_fim_prior_posterior_against_dense_gaussians(mix):
+    rng = np.random.default_rng(4)
+    p, n, eps = 6, 50, 2.0
+    H = random_spd(p, rng)
+    f = rng.uniform(0, 3, p)
+    w, w0 = rng.standard_normal(p), rng.standard_normal(p)
+    post = FIMPriorPosterior(H, f, w, w0, n, mix=mix)
+    S = np.diag(1 + mix * f / f.mean())
+    np.testing.assert_allclose(post.prior_covariance(eps), S / eps)
+    # Posterior precision 2(n-1) H + eps S^{-1} (H is PSD, so nothing is clipped).
+    np.testing.assert_allclose(post.covariance(eps), np.linalg.inv(2 * (n - 1) * H + eps * np.linalg.inv(S)),
+                               rtol=1e-9, atol=1e-12)
+    dense = gaussian_kl(w, post.covariance(eps), w0, post.prior_covariance(eps))
+    assert post.kl(eps) == pytest.approx(dense, rel=1e-9)
+    assert post.quadratic_term(eps) == pytest.approx(0.5 * np.trace(H @ post.covariance(eps)), rel=1e-9)
+    if mix == 0.0:  # isotropic prior: Method 1 exactly
+        lam, U = np.linalg.eigh(H)
+        assert post.kl(eps) == pytest.approx(AnalyticalPosterior(lam, U, w, w0, n, eps).kl, rel=1e-10)
+    draws = post.sample(eps, 20000, rng=0)
+    np.testing.assert_allclose(np.cov(draws.T), post.covariance(eps), atol=0.05 * np.abs(post.covariance(eps)).max())
+
+
+def test_fim_prior_posterior_validates_its_arguments():
+    H, f, w = np.eye(3), np.ones(3), np.zeros(3)
+    with pytest.raises(ValueError, match="hessian"):
+        FIMPriorPosterior(np.eye(2), f, w, w, 10)
+    with pytest.raises(ValueError, match="fim_diagonal"):
+        FIMPriorPosterior(H, -f, w, w, 10)
+    with pytest.raises(ValueError, match="mix"):
+        FIMPriorPosterior(H, f, w, w, 10, mix=-1.0)
+    with pytest.raises(ValueError, match="w0"):
+        FIMPriorPosterior(H, f, w, np.zeros(2), 10)
+
+
+def test_diagonal_posterior_and_grid_index():
+    post = DiagonalPosterior([1.0, 2.0], [0.5, 0.25], [0.0, 0.0], j=12)
+    assert post.eps == pytest.approx(prior_grid(12))
+    assert post.kl == pytest.approx(diagonal_gaussian_kl([1.0, 2.0], [0.5, 0.25], [0, 0], 1 / post.eps))
+    assert post.sample(4, rng=0).shape == (4, 2)
+    assert grid_index(prior_grid(37)) == 37 and grid_index(1e9) == 1
+    with pytest.raises(ValueError, match="variance"):
+        DiagonalPosterior([1.0], [0.0], [0.0], j=1)
+
+
+def _logistic_problem(n=400, d=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g, dtype=torch.float64)
+    y = (X @ torch.arange(1.0, d + 1, dtype=torch.float64) > 0).long()
+    model = torch.nn.Linear(d, 2, bias=False).double()
+    with torch.no_grad():
+        model.weight.copy_(torch.stack([-torch.arange(1.0, d + 1), torch.arange(1.0, d + 1)]).double() * 0.3)
+    return model, X, y
+
+
+def _bound(model, post, X, y, n, mc=200):
+    import torch.nn.functional as F  # noqa: F401
+
+    errs = []
+    for v in post.sample(mc, rng=1):
+        with torch.no_grad():
+            z = X @ torch.as_tensor(v).reshape(2, -1).T
+        errs.append(float((z.argmax(1) != y).double().mean()))
+    return pacbayes_bound(float(np.mean(errs)), post.kl, n, j=post.j)
+
+
+def test_optimised_posterior_improves_its_initial_bound():
+    model, X, y = _logistic_problem()
+    w0 = np.zeros(10)
+    before = model.weight.detach().clone()
+    initial, final, history = optimise_diagonal_posterior(model, X, y, w0, variance_init=1e-4, eps_init=1.0,
+                                                          steps=300, batch_size=100, seed=0)
+    assert torch.equal(model.weight, before)  # the model is left unchanged
+    assert history.shape == (300,) and history[-50:].mean() < history[:50].mean()
+    np.testing.assert_allclose(initial.mean, before.numpy().ravel())
+    assert initial.j == grid_index(1.0)
+    assert _bound(model, final, X, y, 400) <= _bound(model, initial, X, y, 400)
+
+
+def test_optimise_diagonal_posterior_validates_its_arguments():
+    model, X, y = _logistic_problem(n=20)
+    with pytest.raises(ValueError, match="variance_init"):
+        optimise_diagonal_posterior(model, X, y, np.zeros(10), variance_init=-1.0, eps_init=1.0, steps=1)
+    with pytest.raises(ValueError, match="w0"):
+        optimise_diagonal_posterior(model, X, y, np.zeros(3), variance_init=1.0, eps_init=1.0, steps=1)
+    with pytest.raises(ValueError, match="eps_init"):
+        optimise_diagonal_posterior(model, X, y, np.zeros(10), variance_init=1.0, eps_init=0.0, steps=1)
+    with pytest.raises(TypeError, match="model"):
+        optimise_diagonal_posterior("net", X, y, np.zeros(10), variance_init=1.0, eps_init=1.0, steps=1)

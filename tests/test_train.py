@@ -171,3 +171,26 @@ def test_distill_from_trains_on_the_teacher_probabilities(tmp_path, monkeypatch)
     assert agree(s) > agree(p)
     with pytest.raises(ValueError, match="random_labels"):
         TrainConfig(**PLAIN, random_labels=True, distill_from=teacher.key_dict())
+
+
+def test_init_offset_moves_weights_but_keeps_keys_and_the_standard_init():
+    base = TrainConfig(**{**PLAIN, "epochs": 1, "num_checkpoints": 2})
+    assert base.key_dict() == base.replace(init_offset=None).key_dict()
+    assert trajectory_key(base) == trajectory_key(base.replace(init_offset=None))
+    cornered = base.replace(init_offset=[3, 1])  # normalised to (int, float)
+    assert cornered.init_offset == (3, 1.0) and cornered.key_dict()["init_offset"] == (3, 1.0)
+    assert trajectory_key(cornered) != trajectory_key(base.replace(init_offset=(4, 1.0)))
+    for bad in [(1,), (-1, 1.0), (1, 0.0), (1, float("nan")), (1.5, 1.0), (True, 1.0)]:
+        with pytest.raises(ValueError, match="init_offset"):
+            base.replace(init_offset=bad)
+    with pytest.raises(ValueError, match="init_from"):
+        base.replace(init_offset=(0, 1.0), init_from=base.key_dict())
+    plain, corner, other_init = (train_trajectory(c, device="cpu", progress=False)
+                                 for c in (base.replace(save_weights=True), cornered.replace(save_weights=True),
+                                           cornered.replace(save_weights=True, seed=1)))
+    delta = corner.weights[0] - plain.weights[0]
+    # Only weight matrices move, by a standard Gaussian; biases keep the standard initialisation.
+    assert (delta == 0).any() and 0.9 < delta[delta != 0].std() < 1.1
+    # A corner is confident; the same corner with another standard init lands near it.
+    assert corner.probs["test"][0].max(1).mean() > 0.8 > plain.probs["test"][0].max(1).mean()
+    assert (corner.probs["test"][0].argmax(1) == other_init.probs["test"][0].argmax(1)).mean() > 0.5

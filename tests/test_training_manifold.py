@@ -117,3 +117,101 @@ def test_synthetic_students_are_a_spread_subset():
     configs = tm.synthetic_configs(smoke, 0.001)
     assert len(configs) == smoke.synthetic_students
     assert len({tuple(c.model_options["widths"]) for c in configs}) == 2  # both depths
+
+
+def test_augmented_runs_complete_the_grid_without_duplicates(book):
+    extra = tm.augmented_configs(book)
+    grid = {repr(c) for c in tm.grid_configs(book)}
+    assert len(extra) == len(book.models) * len(book.augmented_optimizers) * book.seeds
+    assert all(c.augmentation == "shift_noise" and c.weight_decay == 0 and c.batch_size == book.batch_sizes[0]
+               for c in extra)
+    assert not grid & {repr(c) for c in extra}
+    # The paper grid already crosses augmentation with everything: nothing to add.
+    assert tm.augmented_configs(resolve(tm.PROFILE, "paper", augmented_optimizers=("sgd",))) == []
+    tubes = tm.augmented_tube_configs(book)
+    assert set(tubes) == set(book.augmented_tubes)
+    plain, augmented = tubes["allcnn"]
+    assert plain == tm.tube_configs(book)  # the cached tube runs serve as the plain tube
+    assert [c.replace(augmentation=None, save_weights=True) for c in augmented] == plain
+
+
+def test_synthetic_corners_offset_a_standard_initialisation(book):
+    configs = tm.synthetic_corner_configs(book, 0.5)
+    assert len(configs) == book.synthetic_corners * book.corner_inits * 2
+    assert sorted({c.init_offset for c in configs}) == [(k, 1.0) for k in range(book.synthetic_corners)]
+    assert len({(c.init_offset, c.seed, c.optimizer) for c in configs}) == len(configs)
+
+
+def _fake_corner_runs(corners=3, per_corner=4, T=5, N=40, C=4, spread=1.0):
+    """Runs that start at distinct corners and move towards one shared final model."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(N) % C
+    end = rng.dirichlet(np.ones(C), size=N)
+    runs = []
+    for k in range(corners):
+        start = np.eye(C)[rng.integers(0, C, N)] * 0.96 + 0.01
+        for j in range(per_corner):
+            noise = rng.dirichlet(np.ones(C), size=N)
+            w = np.linspace(0, 1, T)[:, None, None] ** spread
+            probs = (1 - w) * (0.9 * start + 0.1 * noise) + w * end
+            cfg = TrainConfig(seed=j, init_offset=(k, 1.0))
+            zeros = np.zeros(T)
+            runs.append(Trajectory(cfg, np.arange(T) * 10, np.arange(T) / 2.0, {"train": probs}, {"train": labels},
+                                   {"train": zeros}, {"train": zeros}))
+    return runs
+
+
+def test_corner_analyses_on_synthetic_runs():
+    runs = _fake_corner_runs()
+    stress = tm.corner_embedding_stress(runs, corner_counts=(1, 2, 3, 7))
+    assert set(stress) == {1, 2, 3} and all(0 < v <= 1 for v in stress.values())
+    frac, ratio = tm.corner_convergence(runs)
+    assert frac[0] == 0 and frac[-1] == 1 and ratio[0] == pytest.approx(1.0) and ratio[-1] < 1e-6
+    slow = tm.corner_convergence(_fake_corner_runs(spread=3.0))[1]
+    assert np.all(slow[1:-1] > ratio[1:-1])  # later convergence, larger ratio
+    stress0, eig = tm.slice_stress(runs, 0)
+    assert len(eig) == len(runs) and 0 < stress0 <= 1
+    with pytest.raises(ValueError, match="same corner"):
+        tm.corner_convergence(runs[:4])
+
+
+def test_augmentation_tube_effect_compares_late_widths():
+    rng = np.random.default_rng(3)
+    N, C, T = 50, 4, 8
+    labels = np.arange(N) % C
+
+    def tube(noise, seeds=3):
+        out = []
+        for s in range(seeds):
+            a = np.linspace(0, 1, T)[:, None, None]
+            target = np.eye(C)[labels] * 0.9 + 0.025
+            p = (1 - a) * 0.25 + a * target
+            p = p * np.exp(noise * a * rng.standard_normal((T, N, C)))
+            p /= p.sum(-1, keepdims=True)
+            out.append(Trajectory(TrainConfig(seed=s), np.arange(T), np.arange(T) / 1.0, {"train": p},
+                                  {"train": labels}, {"train": np.zeros(T)}, {"train": np.zeros(T)}))
+        return out
+
+    effect = tm.augmentation_tube_effect(tube(0.05), tube(0.5), num_points=20)
+    assert effect["late_ratio"] > 2 and effect["widths_plain"].shape[0] == 3
+    assert effect["range"][0] < effect["range"][1]
+
+
+def test_off_manifold_fraction_by_group():
+    out = tm.off_manifold_fraction(np.array([0.5, 2.5, 3.0, 1.0]), ["a", "a", "b", "b"])
+    assert out.to_dict() == {"a": 0.5, "b": 0.5}
+
+
+def test_a9_and_a19_have_parts():
+    reg = tm.declare_claims()
+    by_id = {c.id: c for c in reg.claims}
+    assert [name for name, _ in by_id["A9"].test.parts] == ["tube / between", "augmentation"]
+    assert len(by_id["A19"].test.parts) == 4
+
+
+def test_slice_runs_are_two_steps_of_one_corner(book):
+    configs = tm.synthetic_slice_configs(book, 0.5)
+    assert len(configs) == 4 * book.corner_inits == len({c.seed for c in configs})
+    assert {c.init_offset for c in configs} == {(0, 1.0)} and {c.optimizer for c in configs} == {"sgd"}
+    steps_per_epoch = -(-tm.SYNTHETIC["n_train"] // configs[0].batch_size)
+    assert all(round(c.epochs * steps_per_epoch) == 2 for c in configs)

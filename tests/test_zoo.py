@@ -81,3 +81,25 @@ def test_real_training_roundtrip(tmp_path):
     loaded = zoo.load_trajectory(cfg, cache)
     np.testing.assert_array_equal(loaded.probs["test"], trained.probs["test"])
     np.testing.assert_array_equal(loaded.steps, trained.steps)
+
+
+def _threads_in_worker(_):
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_pool_workers_are_spawned_with_the_given_threads():
+    import torch
+
+    torch.ones(1000, 1000) @ torch.ones(1000, 1000)  # start this process's thread pool first (fork would hang)
+    results = dict(zoo.LocalExecutor(processes=2, threads=1).map_unordered(_threads_in_worker, [0, 1]))
+    assert results == {0: 1, 1: 1}
+    kept = zoo.LocalExecutor(processes=2, persistent=True)
+    assert dict(kept.map_unordered(abs, [-1, 2])) == {0: 1, 1: 2}
+    pool = kept._pool
+    assert dict(kept.map_unordered(abs, [-3])) == {0: 3} and kept._pool is pool  # reused
+    kept.close()
+    assert kept._pool is None
+    with pytest.raises(ValueError, match="threads"):
+        zoo.LocalExecutor(processes=2, threads=0)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
@@ -66,6 +67,53 @@ def _check_data(X, y=None):
 
 
 # ----------------------------------------------------------------------------- spectra
+@contextmanager
+def single_thread():
+    """Run torch on one intra-op thread inside the block (restored afterwards).
+
+    The networks and matrices of chapter 4 are small; on a shared 2-core machine torch's
+    second thread mostly spins, and one thread is several times faster.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def symmetric_eigh(M, eigenvectors: bool = True):
+    """Eigenvalues (ascending) and, with ``eigenvectors``, eigenvectors of a symmetric matrix.
+
+    Same contract as ``numpy.linalg.eigh`` / ``eigvalsh`` (lower triangle used), computed in
+    float64 with ``torch.linalg``, whose LAPACK driver is several times faster than numpy's
+    build on this project's machines for the p ~ 2000-4000 matrices of chapter 4.
+
+    Parameters
+    ----------
+    M : array_like, shape (p, p), finite.
+
+    Returns
+    -------
+    numpy.ndarray (p,), or a tuple (eigenvalues (p,), eigenvectors (p, p)) with ``eigenvectors``.
+    """
+    import torch
+
+    A = as_numpy(M, "M").astype(float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.size == 0:
+        raise ValueError(f"M must be a non-empty square matrix; got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("M must be finite")
+    T = torch.as_tensor(A, dtype=torch.float64)
+    with single_thread():
+        if eigenvectors:
+            vals, vecs = torch.linalg.eigh(T)
+            return vals.numpy(), vecs.numpy()
+        return torch.linalg.eigvalsh(T).numpy()
+
+
 def correlation_eigenvalues(X) -> np.ndarray:
     """Eigenvalues of the uncentred correlation E[x x^T] = X^T X / n, descending.
 
@@ -84,7 +132,7 @@ def correlation_eigenvalues(X) -> np.ndarray:
     A = A.reshape(A.shape[0], -1)
     n, d = A.shape
     M = A.T @ A / n if d <= n else A @ A.T / n
-    return np.clip(np.linalg.eigvalsh(M)[::-1], 0.0, None)
+    return np.clip(symmetric_eigh(M, eigenvectors=False)[::-1], 0.0, None)
 
 
 def linear_layers(model):
@@ -290,14 +338,83 @@ def dense_curvature(model, X, y, kind: str = "hessian", bits: bool = False) -> n
         J = torch.as_tensor(per_sample_logit_jacobian(model, X))  # (n, m, p)
         with torch.no_grad():
             p = torch.softmax(model(X), dim=1).double()
-        Lam = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
-        M = torch.einsum("nip,nij,njq->pq", J, Lam, J) / X.shape[0]
+        # sum_k J_k^T (diag p_k - p_k p_k^T) J_k as two matrix products (no (n, m, m) einsum path)
+        n, m, q = J.shape
+        Jr = J.reshape(n * m, q)
+        G = torch.einsum("ni,niq->nq", p, J)
+        M = (Jr * p.reshape(n * m, 1)).T @ Jr - G.T @ G
+        M = M / n
     else:  # empirical FIM
         G = torch.as_tensor(per_sample_loss_gradients(model, X, y))
         M = G.T @ G / X.shape[0]
     M = M.detach().cpu().double().numpy()
     M = (M + M.T) / 2
     return M / math.log(2) if bits else M
+
+
+def fim_eigenvalues(model, X) -> np.ndarray:
+    """Eigenvalues of the FIM F = (1/n) sum_k J_k^T (diag p_k - p_k p_k^T) J_k, descending, in nats.
+
+    Uses the factorisation diag p - p p^T = B B^T with B = diag(sqrt p) - p sqrt(p)^T (exact
+    because sum_i p_i = 1), so F = A^T A / n for the (n m, p) matrix A of stacked B_k^T J_k, and
+    takes the eigenvalues from the smaller of A^T A and A A^T (:func:`correlation_eigenvalues`).
+
+    Parameters
+    ----------
+    model : torch.nn.Module; X : torch.Tensor (n, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (p,), float64, descending, >= 0; the directions outside the rank
+    (at most n (m - 1)) are exact zeros.
+    """
+    import torch
+
+    X, _ = _check_data(X)
+    J = per_sample_logit_jacobian(model, X)  # (n, m, p)
+    n, m, p = J.shape
+    with torch.no_grad():
+        P = torch.softmax(model(X), dim=1).double().cpu().numpy()
+    sq = np.sqrt(P)
+    B = np.einsum("ni,ij->nij", sq, np.eye(m)) - P[:, :, None] * sq[:, None, :]  # B_k, (n, m, m)
+    A = np.einsum("nji,njq->niq", B, J).reshape(n * m, p)  # rows of B_k^T J_k
+    lam = correlation_eigenvalues(A) * m  # correlation_eigenvalues divides by n m rows
+    return np.concatenate([lam, np.zeros(p - lam.size)])
+
+
+def fim_diagonal(model, X, chunk: int = 500) -> np.ndarray:
+    """Diagonal of the FIM F = (1/n) sum_k J_k^T (diag p_k - p_k p_k^T) J_k, in nats.
+
+    Needs inputs only (the FIM uses the model's own predictive distribution, not labels), so
+    it can be evaluated on held-out inputs, e.g. for a FIM-shaped PAC-Bayes prior
+    (:class:`netsim.pacbayes.FIMPriorPosterior`). Computed chunk by chunk from the per-sample
+    logit Jacobians, so memory is O(chunk * m * p).
+
+    Parameters
+    ----------
+    model : torch.nn.Module; X : torch.Tensor (n, ...).
+    chunk : int >= 1, samples per chunk.
+
+    Returns
+    -------
+    numpy.ndarray, shape (p,), float64, >= 0 up to rounding; equals
+    ``np.diag(dense_curvature(model, X, y, "ggn"))`` for any labels y.
+    """
+    import torch
+
+    X, _ = _check_data(X)
+    chunk = _check_positive("chunk", chunk, integer=True)
+    n = X.shape[0]
+    total = None
+    for i in range(0, n, chunk):
+        Xc = X[i:i + chunk]
+        J = per_sample_logit_jacobian(model, Xc)  # (c, m, p)
+        with torch.no_grad():
+            P = torch.softmax(model(Xc), dim=1).double().cpu().numpy()
+        # diag(J^T (diag p - p p^T) J)_q = sum_i p_i J_iq^2 - (sum_i p_i J_iq)^2
+        part = np.einsum("ni,niq->q", P, J ** 2) - np.sum(np.einsum("ni,niq->nq", P, J) ** 2, axis=0)
+        total = part if total is None else total + part
+    return total / n
 
 
 def _check_kind(kind, bits, dense=False):

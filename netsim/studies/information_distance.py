@@ -123,13 +123,13 @@ PAPER_TABLE1 = {
 PROFILE = {
     "smoke": dict(k=128, widths=(24, 24), epochs=3, coding_lrs=(3e-3,), coding_epochs=(5,), coding_batch=64,
                   grid_points=2, sprite_n=600, geometry_k=128, sampled_repeats=2, adversarial_steps=3,
-                  threads=1, seed=0),
+                  threads=1, processes=1, seed=0),
     "book": dict(k=2000, widths=(64, 64), epochs=20, coding_lrs=(3e-3, 1e-2),
                  coding_epochs=(10, 20, 40), coding_batch=128, grid_points=None, sprite_n=3000, geometry_k=1000,
-                 sampled_repeats=5, adversarial_steps=20, threads=1, seed=0),
+                 sampled_repeats=5, adversarial_steps=20, threads=1, processes=2, seed=0),
     "paper": dict(k=4000, widths=(256, 256), epochs=60, coding_lrs=(3e-4, 1e-3, 3e-3, 1e-2),
                   coding_epochs=(10, 20, 40, 80), coding_batch=64, grid_points=None, sprite_n=6000, geometry_k=4000,
-                  sampled_repeats=10, adversarial_steps=50, threads=None, seed=0),
+                  sampled_repeats=10, adversarial_steps=50, threads=None, processes=1, seed=0),
 }
 
 
@@ -139,7 +139,7 @@ PROFILE = {
 def declare_claims() -> ClaimRegistry:
     """Claims 1.1-1.11 of STUDIES.md (seed 000), with their tests, declared before any run."""
     reg = ClaimRegistry("information distance")
-    reg.declare("1.1", "d_p has the lowest mean relative change of the nine measures (Table 1)",
+    reg.declare("1.1", "d_p has the lowest mean relative change of the nine measures",
                 "d_p 0.06; next linear CKA 0.10",
                 AtMost(1, partly=3), source="Table 1")
     reg.declare("1.2", "Under scaling and swapping d_p changes little, parameter L2/EMD change a lot",
@@ -228,13 +228,38 @@ class Model:
     module: object
 
 
-def trained(configs, progress: bool = True) -> list:
-    """Train (or load) ``configs`` and rebuild their final networks as :class:`Model`s."""
+_EXECUTORS: dict = {}
+
+
+def executor(processes: int):
+    """The chapter's pool of ``processes`` spawned workers (one torch thread each), started
+    once and reused by every later call (spawning a worker costs seconds)."""
+    from netsim.zoo import LocalExecutor
+
+    if processes not in _EXECUTORS:
+        if not _EXECUTORS:
+            import atexit
+
+            atexit.register(shutdown)  # before the interpreter tears the pool's machinery down
+        _EXECUTORS[processes] = LocalExecutor(processes, threads=1, persistent=True)
+    return _EXECUTORS[processes]
+
+
+def shutdown() -> None:
+    """Stop the worker pools of :func:`executor` (the chapter's last cell calls it)."""
+    for pool in _EXECUTORS.values():
+        pool.close()
+    _EXECUTORS.clear()
+
+
+def trained(configs, progress: bool = True, processes: int = 1) -> list:
+    """Train (or load) ``configs`` and rebuild their final networks as :class:`Model`s;
+    ``processes`` > 1 trains the missing runs in :func:`executor`'s pool."""
     from netsim.train import build_final_model
     from netsim.zoo import train_many
 
     configs = list(configs)
-    train_many(configs, progress=progress)
+    train_many(configs, progress=progress, executor=executor(processes))
     return [Model({"run": c.key_dict()}, build_final_model(c)) for c in configs]
 
 
@@ -269,15 +294,18 @@ class Measurer:
         Names the inputs in cache keys (e.g. "mnist1d").
     cache : ResultCache, optional
         Default: ``data/cache/information_distance``.
+    processes : int
+        Local processes that :meth:`prefetch` computes missing d_p values in.
     """
 
-    def __init__(self, x, coding, name: str, cache=None):
+    def __init__(self, x, coding, name: str, cache=None, processes: int = 1):
         from netsim.cache import ResultCache
 
         self.x = np.asarray(x, dtype=np.float32)
         self.coding = coding
         self.name = name
         self.cache = cache or ResultCache(namespace="information_distance")
+        self.processes = processes
 
     def _key(self, kind, *models):
         from netsim.cache import config_hash
@@ -286,24 +314,47 @@ class Measurer:
                             "k": len(self.x), "coding": dataclasses.asdict(self.coding)},
                            version=f"study1-{STUDY_VERSION}")
 
-    def d_p(self, a: Model, b: Model) -> float:
-        """d_p(f_a, f_b) in bits (cached); symmetric, so the pair is keyed in a fixed order."""
+    def _ordered(self, a: Model, b: Model):
         from netsim.cache import canonical_json
-        from netsim.metrics import information_distance
 
-        a, b = sorted((a, b), key=lambda m: canonical_json(m.key))
+        # d_p is symmetric: key (and compute) each unordered pair in one fixed order.
+        return tuple(sorted((a, b), key=lambda m: canonical_json(m.key)))
+
+    def d_p(self, a: Model, b: Model) -> float:
+        """d_p(f_a, f_b) in bits (cached)."""
+        a, b = self._ordered(a, b)
 
         def compute():
-            d = information_distance(a.module, b.module, self.x, self.coding)
-            return {"bits": np.array([d.value, d.a_given_b.bits, d.b_given_a.bits])}, {}
+            return {"bits": _d_p_bits((a.module, b.module, self.x, self.coding))}, {}
 
         return float(self.cache.get_or_compute(self._key("d_p", a, b), compute)[0]["bits"][0])
 
-    def to_random(self, a: Model, seed: int = 0) -> float:
-        """d_p(f_a, 0): distance to a freshly initialised network of the same architecture (cached)."""
+    def prefetch(self, pairs, progress: bool = True, desc: str = "d_p") -> None:
+        """Compute the missing d_p values of ``pairs`` (in ``processes`` local processes) into
+        the cache, so that the following :meth:`d_p` calls only read it."""
+        from tqdm.auto import tqdm
+
+        todo = {}
+        for a, b in pairs:
+            a, b = self._ordered(a, b)
+            key = self._key("d_p", a, b)
+            if key not in self.cache and key not in todo:
+                todo[key] = (a.module, b.module, self.x, self.coding)
+        keys = list(todo)
+        with tqdm(total=len(keys), desc=desc, disable=not progress or not keys) as bar:
+            for i, bits in executor(self.processes).map_unordered(_d_p_bits, [todo[k] for k in keys]):
+                self.cache.save(keys[i], {"bits": bits}, {})  # saved at once: an interrupted run resumes
+                bar.update(1)
+
+    def random_model(self, a: Model, seed: int = 0) -> Model:
+        """A freshly initialised network of ``a``'s architecture (the paper's "empty function")."""
         from netsim.metrics import random_like
 
-        return self.d_p(a, Model({**a.key, "random": seed}, random_like(a.module, seed)))
+        return Model({**a.key, "random": seed}, random_like(a.module, seed))
+
+    def to_random(self, a: Model, seed: int = 0) -> float:
+        """d_p(f_a, 0): distance to :meth:`random_model` (cached)."""
+        return self.d_p(a, self.random_model(a, seed))
 
     def baselines(self, a: Model, b: Model) -> dict:
         """The eight baselines of Table 1 (NaN where the architectures make one undefined)."""
@@ -330,6 +381,16 @@ class Measurer:
     def all(self, a: Model, b: Model) -> dict:
         """Every measure of :data:`MEASURES` for the pair."""
         return {**self.baselines(a, b), "d_p": self.d_p(a, b)}
+
+
+def _d_p_bits(job) -> np.ndarray:
+    """[d_p, L'(A|B), L'(B|A)] in bits for job = (model_A, model_B, x, coding); a top-level
+    function so that a process pool can run it."""
+    from netsim.metrics import information_distance
+
+    model_a, model_b, x, coding = job
+    d = information_distance(model_a, model_b, x, coding)
+    return np.array([d.value, d.a_given_b.bits, d.b_given_a.bits])
 
 
 def relative_change(values, reference) -> float:
@@ -380,7 +441,7 @@ def setup(params):
 def base_pair(params, progress=True):
     """theta_A (half A, seed s) and theta_B (half B, seed s + 1) and their configs."""
     configs = [run_config(params, train_range=HALF_A), run_config(params, train_range=HALF_B, seed=params.seed + 1)]
-    return trained(configs, progress), configs
+    return trained(configs, progress, params.processes), configs
 
 
 def select_coding(params, x, progress=True):
@@ -391,7 +452,7 @@ def select_coding(params, x, progress=True):
     from netsim.metrics import CodingConfig, select_coding_config
 
     held = trained([run_config(params, train_range=HALF_A, seed=params.seed + 2),
-                    run_config(params, train_range=HALF_B, seed=params.seed + 3)], progress)
+                    run_config(params, train_range=HALF_B, seed=params.seed + 3)], progress, params.processes)
     selection = select_coding_config(held[0].module, held[1].module, x, lrs=params.coding_lrs,
                                      epochs=params.coding_epochs,
                                      base=CodingConfig(seed=params.seed, batch_size=params.coding_batch))
@@ -450,17 +511,18 @@ def invariance(params, pair, configs, measurer: Measurer, progress=True):
                  for c in grid(NOISE_STDS, points)]
     pretrain = run_config(params, dataset_options=PRETRAIN_DATA)
     from netsim.zoo import train_many
-    train_many([pretrain], progress=progress)
+    train_many([pretrain], progress=progress)  # init_from needs it cached first
     variants += [("initialisation", "pretrained",
-                  trained([configs[0].replace(init_from=pretrain.key_dict())], progress)[0])]
+                  trained([configs[0].replace(init_from=pretrain.key_dict())], progress, params.processes)[0])]
     archs = [(name, f(tuple(params.widths)), dist) for name, f, dist in ARCHITECTURES]
     if points is not None:
         archs = archs[:points]
     arch_models = trained([configs[0].replace(model_options={"widths": list(w), "norm": None})
                            for _, w, _ in archs], progress)
     variants += [("architecture", name, m) for (name, _, _), m in zip(archs, arch_models)]
+    measurer.prefetch([(model, b) for _, _, model in variants], progress, "invariance d_p")
     rows = []
-    for scenario, c, model in tqdm(variants, desc="invariance", disable=not progress):
+    for scenario, c, model in tqdm(variants, desc="invariance baselines", disable=not progress):
         rows.append(dict(scenario=scenario, c=c, **measurer.all(model, b)))
     table = pd.DataFrame(rows)
     table["architecture_distance"] = table["c"].map({name: d for name, _, d in archs})
@@ -523,7 +585,8 @@ def invariance_claims(table, scores) -> dict:
 def seed_spread(params, measurer: Measurer, pair, progress=True) -> float:
     """Relative difference of d_p(A, B) and d_p(A', B), A' = A retrained with another seed:
     the noise floor against which small relative changes are read."""
-    a2 = trained([run_config(params, train_range=HALF_A, seed=params.seed + 4)], progress)[0]
+    a2 = trained([run_config(params, train_range=HALF_A, seed=params.seed + 4)], progress, params.processes)[0]
+    measurer.prefetch([(pair[0], pair[1]), (a2, pair[1])], progress)
     d, d2 = measurer.d_p(pair[0], pair[1]), measurer.d_p(a2, pair[1])
     return abs(d2 - d) / d
 
@@ -536,7 +599,6 @@ def interpolation(params, measurer: Measurer, progress=True):
     "same init" (one seed, disjoint halves: related data) and "different init" (two seeds,
     the same half). Returns a DataFrame (setting, c, measures...)."""
     import pandas as pd
-    from tqdm.auto import tqdm
 
     from netsim import reparam
 
@@ -547,9 +609,11 @@ def interpolation(params, measurer: Measurer, progress=True):
     }
     rows = []
     for setting, configs in settings.items():
-        a, b = trained(configs, progress)
-        for c in tqdm(INTERPOLATION, desc=setting, disable=not progress):
-            theta = modified(a, "interpolate", [b.key, c], reparam.interpolate(a.module, b.module, c))
+        a, b = trained(configs, progress, params.processes)
+        path = [modified(a, "interpolate", [b.key, c], reparam.interpolate(a.module, b.module, c))
+                for c in INTERPOLATION]
+        measurer.prefetch([(theta, b) for theta in path], progress, setting)
+        for c, theta in zip(INTERPOLATION, path):
             rows.append(dict(setting=setting, c=c, **measurer.all(theta, b)))
     return pd.DataFrame(rows)
 
@@ -567,8 +631,9 @@ def training_progress(params, config, measurer: Measurer, progress=True):
     (run,) = train_many([config], progress=progress)
     models = [Model({"run": config.key_dict(), "checkpoint": i}, build_final_model(config, weights=w))
               for i, w in enumerate(run.weights)]
+    measurer.prefetch([(m, ref) for m in models for ref in (models[0], models[-1])], progress, "checkpoints")
     rows = []
-    for i, model in enumerate(tqdm(models, desc="checkpoints", disable=not progress)):
+    for i, model in enumerate(tqdm(models, desc="checkpoint baselines", disable=not progress)):
         for target, ref in (("initial", models[0]), ("final", models[-1])):
             rows.append(dict(epoch=float(run.epochs[i]), checkpoint=i, target=target,
                              train_error=float(run.error["train"][i]), **measurer.all(model, ref)))
@@ -610,12 +675,12 @@ def progress_claim(table) -> Measured:
 def pairwise_d_p(models: dict, measurer: Measurer, progress=True):
     """Symmetric matrix (n, n) of d_p between named models, as a DataFrame."""
     import pandas as pd
-    from tqdm.auto import tqdm
 
     names = list(models)
     D = np.zeros((len(names), len(names)))
     pairs = list(itertools.combinations(range(len(names)), 2))
-    for i, j in tqdm(pairs, desc="pairs", disable=not progress):
+    measurer.prefetch([(models[names[i]], models[names[j]]) for i, j in pairs], progress, "pairs")
+    for i, j in pairs:
         D[i, j] = D[j, i] = measurer.d_p(models[names[i]], models[names[j]])
     return pd.DataFrame(D, index=names, columns=names)
 
@@ -625,9 +690,9 @@ def task_geometry(params, coding, progress=True):
     options = {**SPRITES, "n": params.sprite_n}
     configs = [run_config(params, dataset="sprites", dataset_options={**options, "label": t})
                for t in TASK_FAMILIES]
-    models = dict(zip(TASK_FAMILIES, trained(configs, progress)))
+    models = dict(zip(TASK_FAMILIES, trained(configs, progress, params.processes)))
     x = coding_inputs(min(params.geometry_k, params.sprite_n), "sprites", **options)
-    return pairwise_d_p(models, Measurer(x, coding, f"sprites-{params.sprite_n}"), progress)
+    return pairwise_d_p(models, Measurer(x, coding, f"sprites-{params.sprite_n}", processes=params.processes), progress)
 
 
 def model_geometry(params, coding, x, progress=True):
@@ -635,8 +700,8 @@ def model_geometry(params, coding, x, progress=True):
     names = list(MODEL_ZOO) if params.grid_points is None else SMALL_ZOO
     configs = [run_config(params, train_range=HALF_A, model=MODEL_ZOO[n][0], model_options=MODEL_ZOO[n][1])
                for n in names]
-    models = dict(zip(names, trained(configs, progress)))
-    return pairwise_d_p(models, Measurer(x, coding, "mnist1d"), progress)
+    models = dict(zip(names, trained(configs, progress, params.processes)))
+    return pairwise_d_p(models, Measurer(x, coding, "mnist1d", processes=params.processes), progress)
 
 
 def family_ratio(D, family: dict) -> float:
@@ -687,8 +752,9 @@ def regularisation(params, measurer: Measurer, progress=True):
         student = base.replace(distill_from=teacher.key_dict())
         runs.append(("self-distillation", r, student))
         teacher = student
-    models = trained([c for _, _, c in runs], progress)
+    models = trained([c for _, _, c in runs], progress, params.processes)
     from netsim.zoo import load_trajectory
+    measurer.prefetch([(m, measurer.random_model(m)) for m in models], progress, "d_p(f, 0)")
     rows = []
     for (name, strength, config), model in zip(runs, models):
         run = load_trajectory(config)
@@ -730,9 +796,10 @@ def ensembles(params, measurer: Measurer, progress=True):
     pairs = [("same", o, run_config(params, train_range=overlap_window(o))) for o in overlaps if o < 1]
     pairs += [("different", o, run_config(params, train_range=overlap_window(o), seed=params.seed + 1))
               for o in overlaps]
-    a, *partners = trained([a_config, *[c for _, _, c in pairs]], progress)
+    a, *partners = trained([a_config, *[c for _, _, c in pairs]], progress, params.processes)
     run_a = load_trajectory(a_config)
     labels = run_a.labels["test"]
+    measurer.prefetch([(a, partner) for partner in partners], progress, "pairs")
     rows = []
     for (init, overlap, config), partner in zip(pairs, partners):
         run_b = load_trajectory(config)
@@ -777,7 +844,6 @@ def generalisation(params, measurer: Measurer, progress=True):
 
     Returns a DataFrame (configuration, epoch, train_loss, test_loss, gap, d_p_to_random)."""
     import pandas as pd
-    from tqdm.auto import tqdm
 
     from netsim.train import build_final_model
     from netsim.zoo import train_many
@@ -786,14 +852,20 @@ def generalisation(params, measurer: Measurer, progress=True):
     if params.grid_points is not None:  # trimmed: at least three runs, so a correlation exists
         names = names[:max(3, params.grid_points)]
     configs = {name: generalisation_config(params, GENERALISATION[name]) for name in names}
-    runs = dict(zip(configs, train_many(configs.values(), progress=progress)))
-    rows = []
-    for name in tqdm(configs, desc="generalisation", disable=not progress):
-        run, config = runs[name], configs[name]
+    runs = dict(zip(configs, train_many(configs.values(), progress=progress,
+                                        executor=executor(params.processes))))
+    chosen = {}
+    for name, config in configs.items():
+        run = runs[name]
         hit = np.flatnonzero(run.loss["train"] <= TARGET_TRAIN_LOSS)
         i = int(hit[0]) if hit.size else len(run.steps) - 1
-        model = Model({"run": config.key_dict(), "checkpoint": i}, build_final_model(config, weights=run.weights[i]))
-        rows.append(dict(configuration=name, epoch=float(run.epochs[i]), reached=bool(hit.size),
+        chosen[name] = (i, hit.size > 0,
+                        Model({"run": config.key_dict(), "checkpoint": i}, build_final_model(config, weights=run.weights[i])))
+    measurer.prefetch([(m, measurer.random_model(m)) for _, _, m in chosen.values()], progress, "d_p(f, 0)")
+    rows = []
+    for name, (i, hit, model) in chosen.items():
+        run = runs[name]
+        rows.append(dict(configuration=name, epoch=float(run.epochs[i]), reached=bool(hit),
                          final_train_loss=float(run.loss["train"][-1]),
                          train_loss=float(run.loss["train"][i]), test_loss=float(run.loss["test"][i]),
                          gap=float(run.loss["test"][i] - run.loss["train"][i]),

@@ -4,7 +4,10 @@ The CPU-scale analog of STUDIES_THESIS "STUDY C" (C.4): input spectra of the off
 sets, bias-free FC-40-1 / FC-40-2 networks on binary digits with their curvature at
 initialisation, half-way and at the end of training, the checks of Theorem 4.3.1 and
 Lemma 4.3.2, KFAC against the Hessian, Method 1 (the analytical posterior) on digits and on
-a synthetic sloppy teacher-student problem, and random labels. Every choice the thesis leaves
+a synthetic sloppy teacher-student problem, random labels, the atypical-problem sweep of
+sec. 4.4 (students of several widths on Gaussian inputs of varying sloppiness, C8, whose
+trained width-10 students also serve C7), and two labelled PAC-Bayes proposals that are not
+thesis results (a FIM-shaped prior and an optimised diagonal posterior). Every choice the thesis leaves
 open ([NG]) is a constant below, so that the notebook's "Choices" section and the code agree.
 The spectra and bounds themselves live in :mod:`netsim.metrics.curvature` and
 :mod:`netsim.pacbayes`.
@@ -17,7 +20,7 @@ import math
 import numpy as np
 
 from netsim import pacbayes as PB
-from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Measured, NotTested  # noqa: F401 (Measured: used by the notebook)
+from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Measured  # noqa: F401 (Measured: used by the notebook)
 from netsim.metrics import curvature as C
 
 # ---------------------------------------------------------------------------------------
@@ -37,14 +40,26 @@ RESOLUTION = 1e-12                   # eigenvalues below this fraction of the la
 HESSIAN_CHUNK = 1000                 # samples per chunk of the dense Hessian (memory)
 EXACT = 1 + 1e-9                     # an inequality holds if lhs / rhs <= 1 + 1e-9
 REAL_DATA = ("mnist1d", "digits", "sprites", "image_patches")
+# C8: the atypical-problem sweep of C.4 (teacher 200 -> 20 -> 10, b = 50 c). [NG] students have one
+# hidden layer ("two-layer", as the teacher) and biases (the teacher's labels carry class offsets
+# from the balancing of netsim.datasets.gaussian, which a bias-free ReLU network cannot represent).
+SWEEP = dict(cs=(0.001, 0.01, 0.1, 0.5), d=200, teacher_hidden=20, num_classes=10, batch_size=500)
+INTERPOLATION_TOL = 0.01             # [NG] "interpolates": training error <= 1%
+PRIOR_MIX = 1.0                      # proposal: prior variance multipliers 1 + mix * f / mean(f)
 
 PROFILE = {
     "smoke": dict(width=8, epochs=3, curvature_n=150, synth_n=1000, synth_test=500, synth_epochs=3,
-                  mc_samples=20, num_scales=60, random_epochs=2, spectra_n=500, flat_n=300, seed=0),
+                  mc_samples=20, num_scales=60, random_epochs=2, spectra_n=500, flat_n=300,
+                  sweep_n=300, sweep_test=200, sweep_epochs=2, sweep_widths=(10, 40), sweep_seeds=1,
+                  dr_steps=10, prior_n=100, seed=0),
     "book": dict(width=40, epochs=100, curvature_n=None, synth_n=20000, synth_test=5000, synth_epochs=30,
-                 mc_samples=300, num_scales=100, random_epochs=100, spectra_n=5000, flat_n=1000, seed=0),
+                 mc_samples=300, num_scales=100, random_epochs=100, spectra_n=5000, flat_n=1000,
+                 sweep_n=5000, sweep_test=2000, sweep_epochs=200, sweep_widths=(10, 100, 500), sweep_seeds=2,
+                 dr_steps=2000, prior_n=2000, seed=0),
     "paper": dict(width=40, epochs=100, curvature_n=None, synth_n=20000, synth_test=10000, synth_epochs=50,
-                  mc_samples=1000, num_scales=100, random_epochs=200, spectra_n=20000, flat_n=2000, seed=0),
+                  mc_samples=1000, num_scales=100, random_epochs=200, spectra_n=20000, flat_n=2000,
+                  sweep_n=50000, sweep_test=10000, sweep_epochs=100, sweep_widths=(10, 100, 500), sweep_seeds=2,
+                  dr_steps=20000, prior_n=5000, seed=0),
 }
 
 
@@ -81,12 +96,20 @@ def declare_claims() -> ClaimRegistry:
                 source="Fig. 4.3")
     reg.declare("C7", "Non-sloppy inputs (c = 0.001) give flat FIM tails; sloppy ones (c = 0.1) decaying ones",
                 "Fig. 4.1", AllOf((("decades of FIM eigenvalues 200-1000, c = 0.1", AtLeast(2.0, partly=1.0)),
-                                   ("decades of FIM eigenvalues 200-1000, c = 0.001", AtMost(1.0, partly=2.0)))),
+                                   ("decades of FIM eigenvalues 200-1000, c = 0.001", AtMost(1.0, partly=2.0)),
+                                   ("same, trained width-10 student of the C8 sweep, c = 0.1",
+                                    AtLeast(2.0, partly=1.0)),
+                                   ("same, trained width-10 student of the C8 sweep, c = 0.001",
+                                    AtMost(1.0, partly=2.0)))),
                 source="Fig. 4.1 (atypical problems)")
     reg.declare("C8", "Interpolating students generalise better on sloppier inputs, wider ones better, and "
                 "with sloppy inputs a width-10 student matches a width-500 one", "Fig. 4.1",
-                NotTested("not run yet: the atypical-problem sweep (4 c x 3 widths x 2 seeds) did not fit "
-                          "the session"), source="sec. 4.4")
+                AllOf(((f"fraction of students with training error <= {INTERPOLATION_TOL:g}",
+                        AtLeast(0.9, partly=0.5)),
+                       ("Spearman(c, test error), worst width", AtMost(-0.8, partly=-0.4)),
+                       ("Spearman(width, test error), mean over c", AtMost(-0.5, partly=0.0)),
+                       ("|test error narrowest - widest| at the sloppiest c", AtMost(0.02, partly=0.05)))),
+                source="sec. 4.4, Fig. 4.1 bottom right")
     reg.declare("C9", "The analytical posterior (Method 1) gives a non-vacuous bound", "0.32 (test 0.089)",
                 AllOf((("kl bound with e^(Q), synthetic sloppy problem", AtMost(0.5)),
                        ("kl bound with e^(Q), FC-40-1 digits", AtMost(0.5)))),
@@ -199,25 +222,26 @@ def fc_net(d: int, width: int, depth: int, num_classes: int = 2, seed: int = 0):
     return build_model("mlp", (d,), num_classes, widths=(width,) * depth, bias=False).double()
 
 
-def train(model, X, y, epochs: int, seed: int = 0, snapshots=SNAPSHOTS) -> list:
-    """Adam, batch 128, cosine 1e-3 -> 1e-5; returns deep copies of the model at ``snapshots``
-    (fractions of the total number of steps). Runs on one torch thread (the networks are tiny)."""
+def train(model, X, y, epochs: int, seed: int = 0, snapshots=SNAPSHOTS, batch_size: int = BATCH_SIZE) -> list:
+    """Adam, batch ``batch_size`` (128), cosine 1e-3 -> 1e-5; returns deep copies of the model at
+    ``snapshots`` (fractions of the total number of steps). Runs on one torch thread (the
+    networks are tiny)."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(model, X, y, epochs, seed, snapshots)
+        return _train(model, X, y, epochs, seed, snapshots, batch_size)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(model, X, y, epochs, seed, snapshots):
+def _train(model, X, y, epochs, seed, snapshots, batch_size=BATCH_SIZE):
     import torch
     import torch.nn.functional as F
 
     n = X.shape[0]
-    steps_per_epoch = math.ceil(n / BATCH_SIZE)
+    steps_per_epoch = math.ceil(n / batch_size)
     total = max(1, epochs * steps_per_epoch)
     opt = torch.optim.Adam(model.parameters(), lr=LR_START)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=LR_END)
@@ -228,8 +252,8 @@ def _train(model, X, y, epochs, seed, snapshots):
         saved[0] = copy.deepcopy(model)
     for _ in range(epochs):
         perm = torch.randperm(n, generator=gen)
-        for i in range(0, n, BATCH_SIZE):
-            idx = perm[i:i + BATCH_SIZE]
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
             opt.zero_grad()
             F.cross_entropy(model(X[idx]), y[idx]).backward()
             opt.step()
@@ -295,7 +319,7 @@ def curvature_snapshot(model, X, y, dense: bool = True) -> dict:
         for i in range(m):
             lemma = max(lemma, _max_ratio(C.correlation_eigenvalues(J[:, i, sl]), bound))
         block = gauss_newton(J[:, :, sl], Lam)
-        corollary = max(corollary, _max_ratio(np.linalg.eigvalsh(block)[::-1], bound * m))
+        corollary = max(corollary, _max_ratio(C.symmetric_eigh(block, eigenvectors=False)[::-1], bound * m))
     out["lemma"], out["corollary"] = lemma, corollary
     if dense:
         F_ = gauss_newton(J, Lam)
@@ -305,7 +329,7 @@ def curvature_snapshot(model, X, y, dense: bool = True) -> dict:
         G = C.per_sample_loss_gradients(model, X, y)
         out["ef"] = C.correlation_eigenvalues(G)
         for name, M in (("fim", F_), ("hessian", H), ("kfac", (K + K.T) / 2)):
-            vals, vecs = np.linalg.eigh(M)
+            vals, vecs = C.symmetric_eigh(M)
             order = np.argsort(np.abs(vals) if name == "hessian" else vals)[::-1]
             out[name], out[name + "_vectors"] = vals[order], vecs[:, order[:TOP_K]]
     return out
@@ -374,6 +398,18 @@ def set_weights(model, w) -> None:
     torch.nn.utils.vector_to_parameters(torch.as_tensor(w, dtype=torch.float64), model.parameters())
 
 
+def posterior_errors(model, draws, X, y, Xtest, ytest) -> tuple[float, float, float]:
+    """Monte Carlo e^(Q), e~(Q) (training error and bits loss) and test error of Q from
+    ``draws`` (k, p) of weights for the architecture of ``model``."""
+    net = copy.deepcopy(model)
+    stats = []
+    with C.single_thread():
+        for v in draws:
+            set_weights(net, v)
+            stats.append(error_and_loss(net, X, y) + error_and_loss(net, Xtest, ytest)[:1])
+    return tuple(float(v) for v in np.mean(stats, axis=0))
+
+
 def method1(model, w0, X, y, Xtest, ytest, num_scales: int, mc_samples: int, seed: int = 0,
             hessian=None) -> dict:
     """Method 1: the analytical posterior at the trained weights, on the prior-scale grid.
@@ -386,7 +422,7 @@ def method1(model, w0, X, y, Xtest, ytest, num_scales: int, mc_samples: int, see
     n = X.shape[0]
     w = flat_weights(model)
     H = chunked_hessian(model, X, y) if hessian is None else hessian
-    lam, U = np.linalg.eigh(H)
+    lam, U = C.symmetric_eigh(H)
     err_w, loss_w = error_and_loss(model, X, y)
 
     def quadratic(eps):
@@ -395,14 +431,8 @@ def method1(model, w0, X, y, Xtest, ytest, num_scales: int, mc_samples: int, see
 
     best = PB.grid_bound(quadratic, n, num_scales=num_scales)
     post = PB.AnalyticalPosterior(lam, U, w, w0, n, best["eps"])
-    net = copy.deepcopy(model)
-    draws = post.sample(mc_samples, np.random.default_rng(seed))
-    stats = []
-    for v in draws:
-        set_weights(net, v)
-        stats.append(error_and_loss(net, X, y) + error_and_loss(net, Xtest, ytest)[:1])
-    stats = np.array(stats)
-    eQ, lQ, testQ = (float(v) for v in stats.mean(0))
+    eQ, lQ, testQ = posterior_errors(model, post.sample(mc_samples, np.random.default_rng(seed)),
+                                     X, y, Xtest, ytest)
     r = C.effective_dimensionality(lam, n, best["eps"])
     ordered = np.sort(np.abs(lam))[::-1]
     pos = resolved(lam)
@@ -454,7 +484,170 @@ def flat_versus_sloppy_fim(n: int, seed: int = 0) -> dict:
         ds = load_dataset("sloppy_gaussian", seed=seed, c=c, d=FLAT["d"], num_classes=FLAT["num_classes"],
                           n_train=n, n_test=10)
         X = torch.as_tensor(flat_inputs(ds))
-        y = torch.as_tensor(np.asarray(ds.y), dtype=torch.long)
         model = fc_net(FLAT["d"], FLAT["width"], 2, num_classes=FLAT["num_classes"], seed=seed)
-        out[c] = np.linalg.eigvalsh(C.dense_curvature(model, X, y, "ggn"))[::-1]
+        out[c] = C.fim_eigenvalues(model, X)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Atypical problems (C8, and the trained students of C7)
+# ---------------------------------------------------------------------------------------
+def sweep_data(c: float, n: int, n_test: int, seed: int = 0):
+    """C.4's atypical problem at sloppiness ``c``: Gaussian inputs in R^200 with
+    lambda_i = 50c e^{-ci}, labelled by the random teacher 200 -> 20 -> 10 fixed by ``seed``;
+    (Xtrain, ytrain, Xtest, ytest) tensors, inputs float32."""
+    import torch
+    from netsim.data import load_dataset
+
+    out = []
+    for split in ("train", "test"):
+        ds = load_dataset("sloppy_gaussian", split, seed=seed, d=SWEEP["d"], c=c, hidden=SWEEP["teacher_hidden"],
+                          num_classes=SWEEP["num_classes"], n_train=n, n_test=n_test)
+        out += [torch.as_tensor(flat_inputs(ds), dtype=torch.float32),
+                torch.as_tensor(np.asarray(ds.y), dtype=torch.long)]
+    return tuple(out)
+
+
+def student(width: int, seed: int = 0):
+    """The sweep's student: ReLU FC 200 -> width -> 10 with biases, float32 (see :data:`SWEEP`)."""
+    import torch
+    from netsim.models import build_model
+
+    torch.manual_seed(seed)
+    return build_model("mlp", (SWEEP["d"],), SWEEP["num_classes"], widths=(width,), bias=True)
+
+
+def atypical_sweep(n: int, n_test: int, epochs: int, widths=(10, 100, 500), seeds: int = 2, cs=None,
+                   seed: int = 0, progress: bool = True) -> dict:
+    """Students of each width trained on the atypical problem of each c (thesis sec. 4.4, C.4).
+
+    Adam, batch 500, cosine 1e-3 -> 1e-5 for ``epochs`` epochs (the thesis trains "until they
+    interpolate"; whether a student did is recorded, see :data:`INTERPOLATION_TOL`). The data
+    (inputs and teacher) are fixed by ``seed``; student ``s`` of ``seeds`` has initialisation
+    and batch order seed + s.
+
+    Returns
+    -------
+    dict with ``table``: pandas.DataFrame, one row per (c, width, seed) with train_error,
+    train_loss_bits, test_error, interpolated; ``models``: (c, width, seed) -> (student at
+    initialisation, trained student); ``data``: c -> (Xtrain, ytrain, Xtest, ytest).
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    cs = SWEEP["cs"] if cs is None else tuple(cs)
+    rows, models = [], {}
+    jobs = [(c, w, seed + s) for c in cs for w in widths for s in range(seeds)]
+    data = {}
+    for c, w, s in tqdm(jobs, desc="atypical sweep", disable=not progress):
+        if c not in data:
+            data[c] = sweep_data(c, n, n_test, seed=seed)
+        X, y, Xt, yt = data[c]
+        init, end = train(student(w, seed=s), X, y, epochs, seed=s, snapshots=(0.0, 1.0),
+                          batch_size=SWEEP["batch_size"])
+        (e, l), (te, _) = error_and_loss(end, X, y), error_and_loss(end, Xt, yt)
+        rows.append(dict(c=c, width=w, seed=s, train_error=e, train_loss_bits=l, test_error=te,
+                         interpolated=e <= INTERPOLATION_TOL))
+        models[(c, w, s)] = (init, end)
+    return dict(table=pd.DataFrame(rows), models=models, data=data)
+
+
+def rank_correlation(x, y) -> float:
+    """Spearman's rank correlation (average ranks for ties); 0 when either side is constant."""
+    from scipy.stats import rankdata
+
+    rx, ry = rankdata(np.asarray(x, float)), rankdata(np.asarray(y, float))
+    if rx.size != ry.size or rx.size < 2:
+        raise ValueError(f"x and y must have the same length >= 2; got {rx.size} and {ry.size}")
+    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def sweep_measures(table) -> dict:
+    """The four measured parts of C8 from :func:`atypical_sweep`'s table (test errors averaged over seeds).
+
+    - fraction of students with training error <= :data:`INTERPOLATION_TOL`;
+    - the largest (worst) over widths of Spearman(c, test error): -1 when sloppier is always better;
+    - the mean over c of Spearman(width, test error): -1 when wider is always better;
+    - |test error of the narrowest - widest student| at the largest c.
+    """
+    mean = table.groupby(["c", "width"]).test_error.mean().unstack("width")  # rows c, columns width
+    widths, cs = list(mean.columns), list(mean.index)
+    return {f"fraction of students with training error <= {INTERPOLATION_TOL:g}": float(table.interpolated.mean()),
+            "Spearman(c, test error), worst width": max(rank_correlation(cs, mean[w]) for w in widths),
+            "Spearman(width, test error), mean over c": float(np.mean([rank_correlation(widths, mean.loc[c])
+                                                                        for c in cs])),
+            "|test error narrowest - widest| at the sloppiest c": float(abs(mean.loc[max(cs), min(widths)]
+                                                                           - mean.loc[max(cs), max(widths)]))}
+
+
+def sweep_fim(sweep: dict, n: int, width: int = FLAT["width"], cs=FLAT["cs"], seed: int = 0) -> dict:
+    """FIM eigenvalues (descending) of the sweep's width-``width`` student ``seed`` at initialisation
+    and at the end, on the first ``n`` training samples: (c, "init" | "end") -> array (p,)."""
+    import torch
+
+    out = {}
+    for c in cs:
+        X = sweep["data"][c][0][:n].to(torch.float64)
+        for when, model in zip(("init", "end"), sweep["models"][(c, width, seed)]):
+            with C.single_thread():
+                out[(c, when)] = C.fim_eigenvalues(copy.deepcopy(model).double(), X)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# PAC-Bayes proposals (not thesis results): FIM-shaped prior, optimised diagonal posterior
+# ---------------------------------------------------------------------------------------
+def fim_prior_method(model, init_model, X, y, Xtest, ytest, Xprior, num_scales: int, mc_samples: int,
+                     hessian, seed: int = 0, mix: float = PRIOR_MIX) -> dict:
+    """[PROPOSAL] Method 1 with the FIM-shaped prior of :class:`netsim.pacbayes.FIMPriorPosterior`.
+
+    The diagonal FIM at the initialisation ``init_model`` is evaluated on the inputs ``Xprior``
+    (no labels needed; they must not be training samples); eps is chosen on the grid with the
+    quadratic-model e~(Q) as in :func:`method1`, and the bound is reported with Monte Carlo e^(Q).
+    """
+    n = X.shape[0]
+    w, w0 = flat_weights(model), flat_weights(init_model)
+    f = C.fim_diagonal(init_model, Xprior)
+    post = PB.FIMPriorPosterior(hessian, f, w, w0, n, mix=mix)
+    err_w, loss_w = error_and_loss(model, X, y)
+    best = PB.grid_bound(lambda eps: (min(1.0, loss_w + post.quadratic_term(eps)), post.kl(eps)), n,
+                         num_scales=num_scales)
+    eQ, lQ, testQ = posterior_errors(model, post.sample(best["eps"], mc_samples, np.random.default_rng(seed)),
+                                     X, y, Xtest, ytest)
+    kl = post.kl(best["eps"])
+    return dict(n=n, p=w.size, eps=best["eps"], j=best["j"], kl=kl,
+                bound_kl_eQ=PB.pacbayes_bound(eQ, kl, n, j=best["j"]),
+                bound_pinsker_eQ=PB.pacbayes_bound(eQ, kl, n, j=best["j"], form="pinsker"),
+                train_error_Q=eQ, train_loss_Q=lQ, test_error_Q=testQ,
+                train_error_w=err_w, test_error_w=error_and_loss(model, Xtest, ytest)[0],
+                prior_shape_max=float(post.shape.max()))
+
+
+def optimised_posterior_method(model, init_model, X, y, Xtest, ytest, method1_result: dict, hessian,
+                               steps: int, mc_samples: int, seed: int = 0) -> dict:
+    """[PROPOSAL] Dziugaite-Roy: a diagonal Gaussian posterior optimised against the bound.
+
+    Initialised at Method 1's solution made diagonal (mean w, variances diag S_q at Method 1's
+    eps); :func:`netsim.pacbayes.optimise_diagonal_posterior` runs ``steps`` Adam steps; both the
+    initial and the optimised posterior are evaluated with Monte Carlo e^(Q) and the
+    kl-inverse bound at their grid point. Keys ``*_init`` describe the initialisation.
+    """
+    n = X.shape[0]
+    w0 = flat_weights(init_model)
+    lam, U = C.symmetric_eigh(hessian)
+    m1 = PB.AnalyticalPosterior(lam, U, flat_weights(model), w0, n, method1_result["eps"])
+    var0 = np.einsum("ij,j,ij->i", U, 1.0 / m1.lbar - 1.0 / m1.eps, U) + 1.0 / m1.eps  # diag of S_q
+    initial, final, history = PB.optimise_diagonal_posterior(model, X, y, w0, var0, m1.eps, steps=steps,
+                                                             seed=seed)
+    out = dict(n=n, p=w0.size)
+    for tag, post in (("", final), ("_init", initial)):
+        eQ, lQ, testQ = posterior_errors(model, post.sample(mc_samples, np.random.default_rng(seed)),
+                                         X, y, Xtest, ytest)
+        out.update({f"eps{tag}": post.eps, f"j{tag}": post.j, f"kl{tag}": post.kl,
+                    f"bound_kl_eQ{tag}": PB.pacbayes_bound(eQ, post.kl, n, j=post.j),
+                    f"bound_pinsker_eQ{tag}": PB.pacbayes_bound(eQ, post.kl, n, j=post.j, form="pinsker"),
+                    f"train_error_Q{tag}": eQ, f"train_loss_Q{tag}": lQ, f"test_error_Q{tag}": testQ})
+    out["surrogate_first"], out["surrogate_last"] = (float(history[0]), float(history[-1])) if steps else (math.nan,) * 2
     return out
