@@ -95,6 +95,10 @@ def test_baseline_distances_on_models():
     assert d["output_kl"] == pytest.approx(output_kl(pA, pB), rel=1e-5)
     same = baseline_distances(A, A, x)
     assert same["param_l2"] == 0 and same["output_kl"] == pytest.approx(0, abs=1e-12)
+    torch.manual_seed(2)
+    other = baseline_distances(A, build_model("mlp", (1, 6), 3, widths=(7, 9)), x)  # another architecture
+    assert all(np.isnan(other[m]) for m in ("param_l2", "param_cosine", "param_emd", "repr_l2", "repr_cosine"))
+    assert all(np.isfinite(other[m]) for m in ("repr_emd", "repr_cka", "output_kl"))
 
 
 def test_bad_input():

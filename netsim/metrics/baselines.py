@@ -198,7 +198,15 @@ def output_kl(p_A, p_B) -> float:
 
 
 def baseline_distances(model_A, model_B, x) -> dict:
-    """All baselines of :data:`BASELINES` for two models of one architecture on inputs x."""
+    """All baselines of :data:`BASELINES` for two models on inputs x.
+
+    Models of different architectures are allowed: the parameter measures need equal
+    parameter shapes and representation L2 / cosine equal feature widths; where these
+    differ the value is NaN (Table 1's "n/a"). EMD over feature dimensions, CKA and the
+    output KL are always defined.
+    """
+    import math
+
     import torch
 
     _modules_pair(model_A, model_B)
@@ -208,16 +216,15 @@ def baseline_distances(model_A, model_B, x) -> dict:
                             + _bias(model_A.head), dim=1).numpy()
         p_B = torch.softmax(torch.as_tensor(F_B) @ model_B.head.weight.double().T
                             + _bias(model_B.head), dim=1).numpy()
-    return {
-        "param_l2": parameter_l2(model_A, model_B),
-        "param_cosine": parameter_cosine(model_A, model_B),
-        "param_emd": parameter_emd(model_A, model_B),
-        "repr_l2": representation_l2(F_A, F_B),
-        "repr_cosine": representation_cosine(F_A, F_B),
-        "repr_emd": representation_emd(F_A, F_B),
-        "repr_cka": representation_cka(F_A, F_B),
-        "output_kl": output_kl(p_A, p_B),
-    }
+    out = dict.fromkeys(BASELINES, math.nan)
+    if [p.shape for p in model_A.parameters()] == [p.shape for p in model_B.parameters()]:
+        out.update(param_l2=parameter_l2(model_A, model_B), param_cosine=parameter_cosine(model_A, model_B),
+                   param_emd=parameter_emd(model_A, model_B))
+    if F_A.shape == F_B.shape:
+        out.update(repr_l2=representation_l2(F_A, F_B), repr_cosine=representation_cosine(F_A, F_B))
+    out.update(repr_emd=representation_emd(F_A, F_B), repr_cka=representation_cka(F_A, F_B),
+               output_kl=output_kl(p_A, p_B))
+    return out
 
 
 def _bias(head):

@@ -358,25 +358,9 @@ class Measurer:
 
     def baselines(self, a: Model, b: Model) -> dict:
         """The eight baselines of Table 1 (NaN where the architectures make one undefined)."""
-        import torch
+        from netsim.metrics.baselines import baseline_distances
 
-        from netsim.metrics import baselines as B
-
-        F_a, F_b = B.penultimate_features(a.module, self.x), B.penultimate_features(b.module, self.x)
-        with torch.no_grad():
-            x = torch.as_tensor(self.x)
-            p_a, p_b = (torch.softmax(m.module(x).double(), 1).numpy() for m in (a, b))
-        out = dict.fromkeys(B.BASELINES, math.nan)
-        same = [p.shape for p in a.module.parameters()] == [p.shape for p in b.module.parameters()]
-        if same:
-            out.update(param_l2=B.parameter_l2(a.module, b.module),
-                       param_cosine=B.parameter_cosine(a.module, b.module),
-                       param_emd=B.parameter_emd(a.module, b.module))
-        if F_a.shape == F_b.shape:
-            out.update(repr_l2=B.representation_l2(F_a, F_b), repr_cosine=B.representation_cosine(F_a, F_b))
-        out.update(repr_emd=B.representation_emd(F_a, F_b), repr_cka=B.representation_cka(F_a, F_b),
-                   output_kl=B.output_kl(p_a, p_b))
-        return out
+        return baseline_distances(a.module, b.module, self.x)
 
     def all(self, a: Model, b: Model) -> dict:
         """Every measure of :data:`MEASURES` for the pair."""
