@@ -131,3 +131,18 @@ def test_prefetch_in_two_processes_matches_the_sequential_values(tmp_path, measu
     assert len(parallel.cache.keys()) == 2
     for a, b in pairs:
         assert parallel.d_p(a, b) == measurer.d_p(a, b)
+
+
+def test_coding_search_is_cached_and_picks_the_minimum(tmp_path, monkeypatch):
+    import netsim
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    P = netsim.profiles.resolve(S.PROFILE, "smoke", coding_lrs=(1e-3, 3e-3), k=48, widths=(8,), epochs=1)
+    x = S.coding_inputs(P.k)
+    coding, table = S.select_coding(P, x, progress=False)
+    assert table.shape == (2, 1) and table.to_numpy().min() == table.loc[coding.lr, coding.epochs]
+    entries = len(list((tmp_path / "information_distance").glob("*.npz")))
+    assert entries == 1
+    again, table2 = S.select_coding(P, x, progress=False)  # read back, not recomputed
+    assert again == coding and table2.equals(table)
+    assert len(list((tmp_path / "information_distance").glob("*.npz"))) == entries
