@@ -377,6 +377,13 @@ def _d_p_bits(job) -> np.ndarray:
     return np.array([d.value, d.a_given_b.bits, d.b_given_a.bits])
 
 
+def parameter_std(model: Model) -> float:
+    """Standard deviation of all weights and biases of a network (the scale of the noise grid)."""
+    from netsim.metrics.baselines import parameter_vector
+
+    return float(parameter_vector(model.module).std())
+
+
 def relative_change(values, reference) -> float:
     """Table 1's invariance score: mean over the grid of |m_c - m_0| / |m_0| (NaN if undefined)."""
     values = np.asarray(values, float)
