@@ -82,6 +82,28 @@ class LocalExecutor:
         yield from _as_completed(self._pool, fn, items)
 
 
+_SHARED: dict = {}
+
+
+def shared_executor(processes: int = 1) -> LocalExecutor:
+    """One persistent :class:`LocalExecutor` per process count (one torch thread per worker),
+    shared by every caller until :func:`close_shared_executors` or the end of the program."""
+    if processes not in _SHARED:
+        if not _SHARED:
+            import atexit
+
+            atexit.register(close_shared_executors)  # before the interpreter tears the pools down
+        _SHARED[processes] = LocalExecutor(processes, threads=1, persistent=True)
+    return _SHARED[processes]
+
+
+def close_shared_executors() -> None:
+    """Stop the worker processes of every :func:`shared_executor`."""
+    for executor in _SHARED.values():
+        executor.close()
+    _SHARED.clear()
+
+
 def _as_completed(pool, fn, items):
     pending = {pool.submit(fn, item): i for i, item in enumerate(items)}
     try:

@@ -283,14 +283,17 @@ def _code_blocks(model_A, x, config, objective, score):
 
     t = block_boundaries(x.shape[0], min(config.first_block, x.shape[0]), config.n_blocks)
     starts = np.concatenate([[0], t[:-1]])
+    logq_A = _log_probs(model_A, x)  # theta_A never changes: one forward pass serves every block
     bits = []
     for s, (lo, hi) in enumerate(zip(starts, t)):
-        model = model_A if lo == 0 else _fine_tune(model_A, x[:lo], objective, config, stream=s)
-        if config.keep_better and model is not model_A:
+        logq = logq_A[lo:hi]
+        if lo > 0:
+            model = _fine_tune(model_A, x[:lo], objective, config, stream=s)
             past = torch.arange(lo)
-            fit = [float(objective(_log_probs(m, x[:lo]), past).mean()) for m in (model_A, model)]
-            model = model if fit[1] < fit[0] else model_A
-        bits.append(float(score(_log_probs(model, x[lo:hi]), lo, hi)) / LN2)
+            if not config.keep_better or (float(objective(_log_probs(model, x[:lo]), past).mean())
+                                          < float(objective(logq_A[:lo], past).mean())):
+                logq = _log_probs(model, x[lo:hi])
+        bits.append(float(score(logq, lo, hi)) / LN2)
     return t, np.asarray(bits)
 
 

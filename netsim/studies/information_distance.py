@@ -226,41 +226,19 @@ class Model:
 
     key: dict
     module: object
-
-
-_EXECUTORS: dict = {}
-
-
-def executor(processes: int):
-    """The chapter's pool of ``processes`` spawned workers (one torch thread each), started
-    once and reused by every later call (spawning a worker costs seconds)."""
-    from netsim.zoo import LocalExecutor
-
-    if processes not in _EXECUTORS:
-        if not _EXECUTORS:
-            import atexit
-
-            atexit.register(shutdown)  # before the interpreter tears the pool's machinery down
-        _EXECUTORS[processes] = LocalExecutor(processes, threads=1, persistent=True)
-    return _EXECUTORS[processes]
-
-
-def shutdown() -> None:
-    """Stop the worker pools of :func:`executor` (the chapter's last cell calls it)."""
-    for pool in _EXECUTORS.values():
-        pool.close()
-    _EXECUTORS.clear()
+    run: object = dataclasses.field(default=None, repr=False)  # its Trajectory, when it is a trained run
 
 
 def trained(configs, progress: bool = True, processes: int = 1) -> list:
-    """Train (or load) ``configs`` and rebuild their final networks as :class:`Model`s;
-    ``processes`` > 1 trains the missing runs in :func:`executor`'s pool."""
+    """Train (or load) ``configs`` and rebuild their final networks as :class:`Model`s (with
+    their trajectories); ``processes`` > 1 trains the missing runs in a shared pool."""
     from netsim.train import build_final_model
-    from netsim.zoo import train_many
+    from netsim.zoo import shared_executor, train_many
 
     configs = list(configs)
-    train_many(configs, progress=progress, executor=executor(processes))
-    return [Model({"run": c.key_dict()}, build_final_model(c)) for c in configs]
+    runs = train_many(configs, progress=progress, executor=shared_executor(processes))
+    return [Model({"run": c.key_dict()}, build_final_model(c, weights=r.weights[-1]), r)
+            for c, r in zip(configs, runs)]
 
 
 def modified(model: Model, how: str, value, module) -> Model:
@@ -334,6 +312,8 @@ class Measurer:
         the cache, so that the following :meth:`d_p` calls only read it."""
         from tqdm.auto import tqdm
 
+        from netsim.zoo import shared_executor
+
         todo = {}
         for a, b in pairs:
             a, b = self._ordered(a, b)
@@ -342,7 +322,7 @@ class Measurer:
                 todo[key] = (a.module, b.module, self.x, self.coding)
         keys = list(todo)
         with tqdm(total=len(keys), desc=desc, disable=not progress or not keys) as bar:
-            for i, bits in executor(self.processes).map_unordered(_d_p_bits, [todo[k] for k in keys]):
+            for i, bits in shared_executor(self.processes).map_unordered(_d_p_bits, [todo[k] for k in keys]):
                 self.cache.save(keys[i], {"bits": bits}, {})  # saved at once: an interrupted run resumes
                 bar.update(1)
 
@@ -769,13 +749,12 @@ def regularisation(params, measurer: Measurer, progress=True):
         runs.append(("self-distillation", r, student))
         teacher = student
     models = trained([c for _, _, c in runs], progress, params.processes)
-    from netsim.zoo import load_trajectory
     measurer.prefetch([(m, measurer.random_model(m)) for m in models], progress, "d_p(f, 0)")
     rows = []
-    for (name, strength, config), model in zip(runs, models):
-        run = load_trajectory(config)
+    for (name, strength, _), model in zip(runs, models):
         rows.append(dict(regulariser=name, strength=strength, d_p_to_random=measurer.to_random(model),
-                         test_error=float(run.error["test"][-1]), train_loss=float(run.loss["train"][-1])))
+                         test_error=float(model.run.error["test"][-1]),
+                         train_loss=float(model.run.loss["train"][-1])))
     return pd.DataFrame(rows)
 
 
@@ -805,21 +784,18 @@ def ensembles(params, measurer: Measurer, progress=True):
     Returns a DataFrame, one row per pair (Table 2's layout)."""
     import pandas as pd
 
-    from netsim.zoo import load_trajectory
-
     a_config = run_config(params, train_range=HALF_A)
     overlaps = grid(OVERLAPS, params.grid_points)
     pairs = [("same", o, run_config(params, train_range=overlap_window(o))) for o in overlaps if o < 1]
     pairs += [("different", o, run_config(params, train_range=overlap_window(o), seed=params.seed + 1))
               for o in overlaps]
     a, *partners = trained([a_config, *[c for _, _, c in pairs]], progress, params.processes)
-    run_a = load_trajectory(a_config)
+    run_a = a.run
     labels = run_a.labels["test"]
     measurer.prefetch([(a, partner) for partner in partners], progress, "pairs")
     rows = []
-    for (init, overlap, config), partner in zip(pairs, partners):
-        run_b = load_trajectory(config)
-        p_a, p_b = run_a.probs["test"][-1].astype(float), run_b.probs["test"][-1].astype(float)
+    for (init, overlap, _), partner in zip(pairs, partners):
+        p_a, p_b = run_a.probs["test"][-1].astype(float), partner.run.probs["test"][-1].astype(float)
         nll = lambda p: float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, None)).mean())  # noqa: E731
         ens = (p_a + p_b) / 2
         rows.append(dict(initialisation=init, overlap=overlap, d_p=measurer.d_p(a, partner),
@@ -862,14 +838,14 @@ def generalisation(params, measurer: Measurer, progress=True):
     import pandas as pd
 
     from netsim.train import build_final_model
-    from netsim.zoo import train_many
+    from netsim.zoo import shared_executor, train_many
 
     names = list(GENERALISATION)
     if params.grid_points is not None:  # trimmed: at least three runs, so a correlation exists
         names = names[:max(3, params.grid_points)]
     configs = {name: generalisation_config(params, GENERALISATION[name]) for name in names}
     runs = dict(zip(configs, train_many(configs.values(), progress=progress,
-                                        executor=executor(params.processes))))
+                                        executor=shared_executor(params.processes))))
     chosen = {}
     for name, config in configs.items():
         run = runs[name]
