@@ -32,7 +32,7 @@ chapters: $(STAMP)
 	@set -e; for nb in $(NOTEBOOKS); do \
 	  name=$$(basename $$nb .ipynb); \
 	  echo "== $$name"; start=$$(date +%s); \
-	  $(PY) -m papermill $$nb $(CHAPTERS)/$$name.ipynb --cwd notebooks --kernel python3 --log-level WARNING; \
+	  NETSIM_CHAPTERS=$(CURDIR)/$(CHAPTERS) $(PY) -m papermill $$nb $(CHAPTERS)/$$name.ipynb --cwd notebooks --kernel python3 --log-level WARNING; \
 	  echo "== $$name done in $$(( $$(date +%s) - start )) s"; \
 	done
 
@@ -40,7 +40,7 @@ chapters: $(STAMP)
 #   make chapter NB=00_tour PARAMS="-p profile smoke -p seeds 2"
 chapter: $(STAMP)
 	mkdir -p $(CHAPTERS)
-	$(PY) -m papermill notebooks/$(NB).ipynb $(CHAPTERS)/$(NB).ipynb --cwd notebooks --kernel python3 $(PARAMS)
+	NETSIM_CHAPTERS=$(CURDIR)/$(CHAPTERS) $(PY) -m papermill notebooks/$(NB).ipynb $(CHAPTERS)/$(NB).ipynb --cwd notebooks --kernel python3 $(PARAMS)
 
 # Unit tests, then every notebook executed by nbval at the smoke profile.
 test: unit notebooks-test
@@ -48,8 +48,12 @@ test: unit notebooks-test
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
 
+# Claims artifacts of the smoke runs go to build/smoke-chapters (not over the book's), then are validated.
 notebooks-test: $(STAMP)
-	NETSIM_PROFILE=smoke $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider -q notebooks
+	rm -rf build/smoke-chapters
+	NETSIM_PROFILE=smoke NETSIM_CHAPTERS=$(CURDIR)/build/smoke-chapters \
+	  $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider -q notebooks
+	$(PY) -m netsim.claims build/smoke-chapters
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py

@@ -53,6 +53,26 @@ def config_hash(config: Mapping[str, Any], version: str = "") -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def atomic_write(target: str | os.PathLike, write: Callable[[Any], None]) -> Path:
+    """Write ``target`` through ``write(binary_handle)`` into a temporary file, then ``os.replace``.
+
+    A killed writer leaves at most a hidden ``.<name>.*.tmp`` file, never a half-written target.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 def default_cache_dir() -> Path:
     """``$NETSIM_CACHE`` if set, else ``<data>/cache``."""
     return Path(os.environ.get("NETSIM_CACHE", data_dir() / "cache"))
@@ -97,16 +117,7 @@ class ResultCache:
         payload = {name: np.asarray(value) for name, value in arrays.items()}
         payload[_META_KEY] = np.array(canonical_json(dict(meta or {})))
         payload[_COMPLETE_KEY] = np.array(True)  # written last: its presence marks completion
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, lambda handle: np.savez(handle, **payload))
         return target
 
     def load(self, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:

@@ -392,6 +392,50 @@ def _evaluate(model, x, y, batch_size: int = 1024):
     return log_probs.exp().float().cpu().numpy(), loss, error
 
 
+def _initial_model(config: TrainConfig, train, dev):
+    """The run's network before any step (seeded, with init_from / init_offset applied) and
+    the generator that then draws its batch-norm warm-up and minibatch orders."""
+    import torch
+
+    from netsim.models import build_model
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, train.input_shape, train.num_classes, **config.model_options).to(dev)
+    if config.init_from is not None:
+        _load_initial_weights(model, config.init_from)
+    if config.init_offset is not None:
+        _add_init_offset(model, *config.init_offset)
+    return model, torch.Generator().manual_seed(config.seed)
+
+
+def initial_predictions(config: TrainConfig, *, warm_up: bool = True, device: str = "auto") -> dict[str, np.ndarray]:
+    """Probabilities of a run's untrained network on its evaluation splits.
+
+    With ``warm_up=True`` these equal checkpoint 0 of :func:`train_trajectory`; with
+    ``warm_up=False`` the batch-norm running statistics keep their defaults (mean 0,
+    variance 1), the control for the warm-up of thesis Fig. 2.12.
+
+    Returns
+    -------
+    dict split -> (N, C) float32 probabilities.
+    """
+    import torch
+
+    from netsim.runtime import configure_threads, resolve_device
+
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}")
+    configure_threads()
+    dev = resolve_device(device)
+    train, eval_sets = load_training_data(config)
+    model, generator = _initial_model(config, train, dev)
+    if warm_up:
+        _warm_up_batch_norm(model, torch.as_tensor(train.x, device=dev), config.batch_size,
+                            config.bn_warmup_batches, generator)
+    return {split: _evaluate(model, torch.as_tensor(d.x, device=dev), torch.as_tensor(d.y, device=dev))[0]
+            for split, d in eval_sets.items()}
+
+
 def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: bool = True) -> Trajectory:
     """Train one configuration and record its trajectory.
 
@@ -409,20 +453,13 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
     from tqdm.auto import tqdm
 
     from netsim.data import make_augmentation
-    from netsim.models import build_model
     from netsim.runtime import configure_threads, resolve_device
 
     configure_threads()
     dev = resolve_device(device)
     train, eval_sets = load_training_data(config)
 
-    torch.manual_seed(config.seed)
-    model = build_model(config.model, train.input_shape, train.num_classes, **config.model_options).to(dev)
-    if config.init_from is not None:
-        _load_initial_weights(model, config.init_from)
-    if config.init_offset is not None:
-        _add_init_offset(model, *config.init_offset)
-    generator = torch.Generator().manual_seed(config.seed)
+    model, generator = _initial_model(config, train, dev)
     augment = make_augmentation(config.augmentation, **config.augmentation_options)
 
     x_train = torch.as_tensor(train.x, device=dev)

@@ -194,3 +194,18 @@ def test_init_offset_moves_weights_but_keeps_keys_and_the_standard_init():
     # A corner is confident; the same corner with another standard init lands near it.
     assert corner.probs["test"][0].max(1).mean() > 0.8 > plain.probs["test"][0].max(1).mean()
     assert (corner.probs["test"][0].argmax(1) == other_init.probs["test"][0].argmax(1)).mean() > 0.5
+
+
+def test_initial_predictions_are_checkpoint_zero_and_the_warm_up_matters():
+    from netsim.train import TrainConfig, initial_predictions, train_trajectory
+
+    config = TrainConfig(dataset="mnist1d", model="mlp", model_options={"norm": "batch"}, epochs=1,
+                         batch_size=128, num_checkpoints=2, eval_train_size=100, eval_test_size=100, seed=4)
+    trajectory = train_trajectory(config, device="cpu", progress=False)
+    warmed = initial_predictions(config, device="cpu")
+    for split in ("train", "test"):
+        np.testing.assert_array_equal(warmed[split], trajectory.probs[split][0])
+    cold = initial_predictions(config, warm_up=False, device="cpu")
+    assert not np.allclose(cold["test"], warmed["test"])
+    with pytest.raises(TypeError, match="TrainConfig"):
+        initial_predictions({"model": "mlp"})
