@@ -58,6 +58,7 @@ notebooks-test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_codelength.py
+	$(PY) benchmarks/bench_engine.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

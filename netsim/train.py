@@ -385,8 +385,15 @@ def _evaluate(model, x, y, batch_size: int = 1024):
 
     model.eval()
     with torch.no_grad():
-        logits = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).double()
-    log_probs = torch.log_softmax(logits, dim=1)
+        logits = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    return _scores(logits, y)
+
+
+def _scores(logits, y):
+    """Probabilities (N, C) float32, mean cross-entropy (nats) and error rate of logits (N, C)."""
+    import torch
+
+    log_probs = torch.log_softmax(logits.double(), dim=1)
     loss = float(-log_probs.gather(1, y[:, None]).mean())
     error = float((log_probs.argmax(1) != y).double().mean())
     return log_probs.exp().float().cpu().numpy(), loss, error

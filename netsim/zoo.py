@@ -1,11 +1,22 @@
-"""Train many configurations once: cached, resumable, with a pluggable executor.
+"""Train many configurations once: cached, resumable, packed, with a pluggable executor.
 
-Each configuration is trained by :func:`netsim.train.train_trajectory` and stored in a
-:class:`netsim.cache.ResultCache` under the hash of its non-default fields and the
-training code version. A sweep saves every run as soon as it finishes, so a sweep that is
-interrupted resumes where it stopped: finished runs are read back, only missing ones are
-trained. The executor is a seam: :class:`LocalExecutor` runs in this process or in a pool
-of local processes; a distributed engine only needs the same ``map`` method.
+Each configuration is stored in a :class:`netsim.cache.ResultCache` under the hash of its
+non-default fields, the training code version and the engine that trained it. A sweep
+saves every run as soon as it finishes, so a sweep that is interrupted resumes where it
+stopped: finished runs are read back, only missing ones are trained.
+
+Two engines train: ``"packed"`` (the default) trains configurations that share
+architecture, data and step count together as one computation
+(:func:`netsim.engine.train_pack`), in packs of at least :data:`MIN_PACK`; the rest, and
+every run under ``"sequential"``, go through :func:`netsim.train.train_trajectory`. A
+packed run equals its sequential twin to float round-off at each step, but round-off grows
+over training, so packed runs are keyed apart (``-packed`` in the key's version); a packed
+sweep reuses a cached sequential run of the same configuration, a sequential sweep only
+sequential ones.
+
+The executor is a seam: :class:`LocalExecutor` runs jobs (one run or one pack each) in
+this process or in a pool of local processes; a distributed engine only needs the same
+``map_unordered`` method and an ``engine`` attribute.
 """
 from __future__ import annotations
 
@@ -19,13 +30,26 @@ from netsim.cache import ResultCache, config_hash
 from netsim.train import TRAIN_CODE_VERSION, TrainConfig, Trajectory, train_trajectory
 
 TRAJECTORY_NAMESPACE = "trajectories"
+ENGINES = ("packed", "sequential")
+MIN_PACK = 4
+"""Smaller groups train sequentially: below it vmap's per-call overhead outweighs the
+saving (``benchmarks/bench_engine.py``: packs of 1 run at 0.4-0.6x, packs of 4 at 0.9-1.1x)."""
 
 
-def trajectory_key(config: TrainConfig) -> str:
-    """Cache key of a configuration: hash of its non-default fields and the code version."""
+def trajectory_key(config: TrainConfig, engine: str = "sequential") -> str:
+    """Cache key of a configuration: hash of its non-default fields, the code version and
+    the engine (``"sequential"`` keys are those of every earlier version of this module)."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    return config_hash(config.key_dict(), version=f"train-{TRAIN_CODE_VERSION}")
+    _check_engine(engine)
+    suffix = "-packed" if engine == "packed" else ""
+    return config_hash(config.key_dict(), version=f"train-{TRAIN_CODE_VERSION}{suffix}")
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    return engine
 
 
 class Executor(Protocol):
@@ -42,10 +66,11 @@ class LocalExecutor:
     thread pool has started can deadlock the child) and use ``threads`` torch threads
     each (default 1, so that the pool does not oversubscribe the cores). Spawning costs a
     few seconds per worker (each imports torch), so ``persistent=True`` keeps one pool for
-    every later call until :meth:`close` (or the end of the program).
+    every later call until :meth:`close` (or the end of the program). ``engine`` says how
+    :func:`train_many` trains (``"packed"`` or ``"sequential"``, see the module docstring).
     """
 
-    def __init__(self, processes: int = 1, threads: int = 1, persistent: bool = False):
+    def __init__(self, processes: int = 1, threads: int = 1, persistent: bool = False, engine: str = "packed"):
         if not isinstance(processes, int) or processes < 1:
             raise ValueError(f"processes must be a positive int, got {processes!r}")
         if not isinstance(threads, int) or threads < 1:
@@ -53,6 +78,7 @@ class LocalExecutor:
         self.processes = processes
         self.threads = threads
         self.persistent = persistent
+        self.engine = _check_engine(engine)
         self._pool = None
 
     def _new_pool(self):
@@ -125,8 +151,13 @@ def _start_worker(threads: int) -> None:
     configure_threads(threads)
 
 
-def _train_quietly(config: TrainConfig, device: str) -> Trajectory:
-    return train_trajectory(config, device=device, progress=False)
+def _train_job(configs: list[TrainConfig], device: str) -> tuple[str, list[Trajectory]]:
+    """Train one job: a pack (several configurations) or a single run. Returns the engine used."""
+    if len(configs) == 1:
+        return "sequential", [train_trajectory(configs[0], device=device, progress=False)]
+    from netsim.engine import train_pack
+
+    return "packed", train_pack(configs, device=device, progress=False)
 
 
 def _load(cache: ResultCache, key: str) -> Trajectory | None:
@@ -134,9 +165,30 @@ def _load(cache: ResultCache, key: str) -> Trajectory | None:
     return None if entry is None else Trajectory.from_arrays(*entry)
 
 
-def load_trajectory(config: TrainConfig, cache: ResultCache | None = None) -> Trajectory | None:
-    """The cached trajectory of ``config``, or ``None`` when it has not been trained."""
-    return _load(cache or ResultCache(namespace=TRAJECTORY_NAMESPACE), trajectory_key(config))
+def load_trajectory(config: TrainConfig, cache: ResultCache | None = None, engine: str | None = None) -> Trajectory | None:
+    """The cached trajectory of ``config``, or ``None`` when it has not been trained.
+
+    ``engine`` restricts the search to runs of that engine; ``None`` takes either (the
+    sequential one first).
+    """
+    cache = cache or ResultCache(namespace=TRAJECTORY_NAMESPACE)
+    for candidate in ENGINES[::-1] if engine is None else (_check_engine(engine),):
+        found = _load(cache, trajectory_key(config, candidate))
+        if found is not None:
+            return found
+    return None
+
+
+def _jobs(configs: list[TrainConfig], engine: str, device: str) -> list[list[int]]:
+    """Indices of ``configs`` per job: packs of at least MIN_PACK, single runs otherwise."""
+    if engine == "sequential":
+        return [[i] for i in range(len(configs))]
+    from netsim.engine import group_into_packs, max_pack_size
+
+    jobs = []
+    for pack in group_into_packs(configs, max_pack=None, sizer=lambda c: max_pack_size(c, device)):
+        jobs.extend([pack] if len(pack) >= MIN_PACK else [[i] for i in pack])
+    return jobs
 
 
 def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = None,
@@ -148,26 +200,37 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     ----------
     configs : iterable of TrainConfig
     cache : where trajectories are stored; default ``data/cache/trajectories``.
-    executor : default :class:`LocalExecutor` (this process).
+    executor : default :class:`LocalExecutor` (this process, packed engine); its ``engine``
+        attribute (``"packed"`` or ``"sequential"``) says how runs are trained.
     device : where to train ("auto": CUDA when present).
     progress : show a progress bar over the configurations that need training.
 
     Returns
     -------
     list of Trajectory, one per configuration, in the order given.
+
+    Raises
+    ------
+    netsim.engine.PackError
+        If runs of a pack diverge; it names them (a diverging single run raises FloatingPointError).
     """
     configs = list(configs)
     cache = cache or ResultCache(namespace=TRAJECTORY_NAMESPACE)
     executor = executor or LocalExecutor()
+    engine = _check_engine(getattr(executor, "engine", "sequential"))
     cache.clear_temporaries()
     keys = [trajectory_key(c) for c in configs]
     config_of = dict(zip(keys, configs))  # duplicated configurations share one key: trained once
-    found = {key: _load(cache, key) for key in config_of}
+    found = {key: load_trajectory(config, cache, engine="sequential" if engine == "sequential" else None)
+             for key, config in config_of.items()}
     todo = [key for key, trajectory in found.items() if trajectory is None]
-    train = functools.partial(_train_quietly, device=device)
+    todo_configs = [config_of[key] for key in todo]
+    jobs = _jobs(todo_configs, engine, device)
+    train = functools.partial(_train_job, device=device)
     with tqdm(total=len(todo), desc="training runs", disable=not progress or not todo) as bar:
-        for i, trajectory in executor.map_unordered(train, [config_of[key] for key in todo]):
-            cache.save(todo[i], *trajectory.to_arrays())  # saved at once: a restart resumes here
-            found[todo[i]] = trajectory
-            bar.update(1)
+        for j, (used, trajectories) in executor.map_unordered(train, [[todo_configs[i] for i in job] for job in jobs]):
+            for i, trajectory in zip(jobs[j], trajectories):
+                cache.save(trajectory_key(todo_configs[i], used), *trajectory.to_arrays())  # a restart resumes here
+                found[todo[i]] = trajectory
+            bar.update(len(jobs[j]))
     return [found[key] for key in keys]

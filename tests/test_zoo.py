@@ -20,14 +20,20 @@ def fake_trajectory(config, device="cpu"):
 def counting(monkeypatch):
     calls = []
 
-    def trainer(config, device):
-        calls.append(config.seed)
-        if config.seed == 99:
-            raise KeyboardInterrupt  # simulates a killed sweep
-        return fake_trajectory(config)
+    def trainer(configs, device):
+        out = []
+        for config in configs:
+            calls.append(config.seed)
+            if config.seed == 99:
+                raise KeyboardInterrupt  # simulates a killed sweep
+            out.append(fake_trajectory(config))
+        return ("packed" if len(configs) > 1 else "sequential"), out
 
-    monkeypatch.setattr(zoo, "_train_quietly", trainer)
+    monkeypatch.setattr(zoo, "_train_job", trainer)
     return calls
+
+
+SEQUENTIAL = zoo.LocalExecutor(engine="sequential")
 
 
 def test_trains_each_configuration_once(tmp_path, counting):
@@ -46,12 +52,29 @@ def test_interrupted_sweep_resumes(tmp_path, counting):
     cache = ResultCache(tmp_path, "trajectories")
     configs = [TrainConfig(seed=s) for s in (0, 1, 99, 3)]
     with pytest.raises(KeyboardInterrupt):
-        zoo.train_many(configs, cache=cache, progress=False)
+        zoo.train_many(configs, cache=cache, progress=False, executor=SEQUENTIAL)
     assert len(cache.keys()) == 2  # the finished runs were saved as they finished
     counting.clear()
     configs[2] = TrainConfig(seed=2)
-    zoo.train_many(configs, cache=cache, progress=False)
+    zoo.train_many(configs, cache=cache, progress=False, executor=SEQUENTIAL)
     assert counting == [2, 3]
+
+
+def test_packs_are_keyed_apart_and_reused_by_either_lookup(tmp_path, counting):
+    cache = ResultCache(tmp_path, "trajectories")
+    configs = [TrainConfig(seed=s, epochs=1) for s in range(5)] + [TrainConfig(seed=0, epochs=2)]
+    zoo.train_many(configs, cache=cache, progress=False)  # packed engine: one pack of 5, one single run
+    assert counting == [0, 1, 2, 3, 4, 0]
+    assert sorted(cache.keys()) == sorted([zoo.trajectory_key(c, "packed") for c in configs[:5]]
+                                          + [zoo.trajectory_key(configs[5])])
+    assert zoo.load_trajectory(configs[0], cache) is not None            # either engine
+    assert zoo.load_trajectory(configs[0], cache, engine="sequential") is None
+    zoo.train_many(configs, cache=cache, progress=False)
+    assert len(counting) == 6  # all cached
+    zoo.train_many(configs[:1], cache=cache, progress=False, executor=SEQUENTIAL)
+    assert counting[6:] == [0]  # a sequential sweep does not take the packed run
+    with pytest.raises(ValueError, match="engine must be"):
+        zoo.LocalExecutor(engine="fast")
 
 
 def test_corrupt_entry_is_retrained(tmp_path, counting):
