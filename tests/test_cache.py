@@ -1,6 +1,4 @@
 """Tests of netsim.cache: atomic writes, corrupt entries, hashing."""
-import os
-import warnings
 
 import numpy as np
 import pytest
