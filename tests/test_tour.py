@@ -64,3 +64,17 @@ def test_progress_fit_and_its_run_relabelling_null():
     assert null.high < 0.95 and "3 run relabellings" in null.method  # runs at other speeds break the pairing
     with pytest.raises(ValueError, match="same number of checkpoints"):
         tour.progress_fit(progress.ravel()[:-1], error.ravel()[:-1], runs[:-1], n_resamples=20)
+
+
+def test_progress_fit_by_group_fits_each_architecture_and_optimiser():
+    import pandas as pd
+
+    t = np.linspace(0, 1, 10)
+    progress = np.concatenate([1 - np.exp(-2 * t), 1 - np.exp(-5 * t)])
+    error = np.concatenate([0.9 * (1 - progress[:10]), 0.5 * (1 - progress[10:]) ** 2])
+    cloud = tour.Cloud(np.zeros((20, 1, 2)), np.zeros(1, int),
+                       pd.DataFrame(dict(model=["mlp"] * 10 + ["allcnn"] * 10, optimizer="sgd", error=error)))
+    table = tour.progress_fit_by_group(progress, cloud)
+    assert list(table["model"]) == ["mlp", "allcnn"] and list(table["checkpoints"]) == [10, 10]
+    assert table.loc[0, "r_squared"] == pytest.approx(1.0) and table.loc[1, "r_squared"] < 1.0
+    np.testing.assert_allclose(table["spearman"], -1.0)  # error falls monotonically as progress rises

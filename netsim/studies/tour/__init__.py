@@ -272,3 +272,28 @@ def progress_fit_null(progress: np.ndarray, error: np.ndarray, runs: np.ndarray)
     s, e = _by_run(np.asarray(progress, float), runs), _by_run(np.asarray(error, float), runs)
     return spread([r_squared(s.ravel(), np.roll(e, shift, axis=0).ravel()) for shift in range(1, len(s))],
                   unit="run relabellings")
+
+
+def progress_fit_by_group(progress: np.ndarray, cloud: Cloud):
+    """R^2 of error on progress and Spearman's rho per architecture and optimiser.
+
+    A pooled R^2 mixes groups whose progress is calibrated differently against error; the
+    table shows whether the relation holds within each group.
+
+    Parameters
+    ----------
+    progress : (m,) progress of every checkpoint of ``cloud``.
+    cloud : the :class:`Cloud` the progress was computed on (its error column is used).
+    """
+    from scipy.stats import spearmanr
+
+    table = cloud.table.assign(progress=np.asarray(progress, float))
+    rows = []
+    for (model, optimizer), group in table.groupby(["model", "optimizer"], sort=False):
+        rows.append(dict(model=model, optimizer=optimizer, checkpoints=len(group),
+                         r_squared=r_squared(group["progress"], group["error"]),
+                         spearman=float(spearmanr(group["progress"], group["error"]).statistic),
+                         error_range=f"{group['error'].min():.3f}-{group['error'].max():.3f}"))
+    import pandas as pd
+
+    return pd.DataFrame(rows)
