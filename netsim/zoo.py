@@ -123,6 +123,11 @@ def shared_executor(processes: int = 1) -> LocalExecutor:
     return _SHARED[processes]
 
 
+def executor_for(processes: int) -> LocalExecutor:
+    """This process for ``processes == 1``, else the :func:`shared_executor` of that many workers."""
+    return shared_executor(processes) if processes > 1 else LocalExecutor()
+
+
 def close_shared_executors() -> None:
     """Stop the worker processes of every :func:`shared_executor`."""
     for executor in _SHARED.values():

@@ -42,9 +42,9 @@ MODEL_OPTIONS = {"mlp": {"norm": "batch"}, "allcnn": {"norm": "batch"}, "resnet"
 def train(params, progress: bool = True) -> list[Trajectory]:
     """Every run of :func:`configs` through the cache, in ``params.processes`` worker processes
     (one torch thread each: on 2 cores two small runs at once beat one run on both cores)."""
-    from netsim.zoo import LocalExecutor, shared_executor, train_many
+    from netsim.zoo import executor_for, train_many
 
-    executor = shared_executor(params.processes) if params.processes > 1 else LocalExecutor()
+    executor = executor_for(params.processes)
     return train_many(configs(params), executor=executor, device=params.device, progress=progress)
 
 
