@@ -201,6 +201,8 @@ def test_artifact_schema(tmp_path):
     assert set(rows) == {"K1", "C1", "C2", "C2/formula"}
     assert rows["C1"]["kind"] == "claim" and rows["C1"]["interval"] == [0.8, 1.0]
     assert rows["C1"]["null"] == 0.1 and rows["C1"]["null_interval"] == [0.0, 0.2]
+    assert rows["C1"]["null_method"] == "3 permutations"
+    assert "3 permutations" in reg.table().loc["C1", "null"]
     assert rows["C1"]["interval_method"] == "95% bootstrap" and rows["C1"]["null_declared"] == "labels permuted"
     assert rows["C2"]["measured"] == {"rate": 0.05} and rows["C2"]["interval"] == {"rate": [0.04, 0.06]}
     assert rows["C2"]["revisions"][0]["old"] == "rate <= 0.2" and rows["C2"]["note"] == "demo note"

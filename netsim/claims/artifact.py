@@ -10,7 +10,7 @@ from netsim.claims.criteria import CHECK_VERDICTS, VERDICTS
 
 ARTIFACT_SCHEMA = "netsim.claims/1"
 ARTIFACT_FIELDS = ("kind", "id", "statement", "source", "paper_value", "measured", "interval",
-                   "interval_method", "null", "null_interval", "null_declared", "test", "verdict",
+                   "interval_method", "null", "null_interval", "null_method", "null_declared", "test", "verdict",
                    "reason", "note", "revisions")
 
 

@@ -58,22 +58,24 @@ def _method_of(value) -> str:
     return ""
 
 
-def _show_interval(value) -> str:
-    if isinstance(value, Estimate):
-        return f"[{_fmt(value.low)}, {_fmt(value.high)}]" + (f" ({value.method})" if value.method else "")
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k}: [{_fmt(v.low)}, {_fmt(v.high)}]" for k, v in value.items() if isinstance(v, Estimate))
-    return ""
-
-
 def _show_value(value) -> str:
+    """A jsonable measured or null value (number, bool, text, or mapping of parts) for a table cell."""
     if value is None:
         return ""
-    if isinstance(value, Estimate):
-        return _fmt(value.value)
     if isinstance(value, Mapping):
-        return str(Measured({k: _value(v) for k, v in value.items()}))
+        return str(Measured(value))
     return _fmt(value)
+
+
+def _show_interval(interval, method: str = "") -> str:
+    """``[low, high]`` (or one per part) and how it was obtained, for a table cell."""
+    if interval is None:
+        return ""
+    if isinstance(interval, Mapping):
+        text = "; ".join(f"{k}: [{_fmt(lo)}, {_fmt(hi)}]" for k, (lo, hi) in interval.items())
+    else:
+        text = f"[{_fmt(interval[0])}, {_fmt(interval[1])}]"
+    return text + (f" ({method})" if method else "")
 
 
 class ClaimRegistry:
@@ -199,7 +201,7 @@ class ClaimRegistry:
             verdict, reason = ("missing", "") if value is None else test.evaluate(_value(value))
             rows.append(dict(kind="check", id=f"{claim.id}/{name}", statement=f"{claim.statement}: {name}",
                              source=claim.source, paper_value="", measured=_jsonable(value), interval=None,
-                             interval_method="", null=None, null_interval=None, null_declared="",
+                             interval_method="", null=None, null_interval=None, null_method="", null_declared="",
                              test=test.test.describe(),
                              verdict=verdict if verdict == "missing" else ("passes" if verdict == "reproduced" else "fails"),
                              reason=reason, note="", revisions=[]))
@@ -218,7 +220,7 @@ class ClaimRegistry:
                 kind=item.kind, id=item.id, statement=item.statement, source=item.source,
                 paper_value=getattr(item, "paper_value", ""), measured=_jsonable(measured),
                 interval=_interval_of(measured), interval_method=_method_of(measured),
-                null=_jsonable(null), null_interval=_interval_of(null),
+                null=_jsonable(null), null_interval=_interval_of(null), null_method=_method_of(null),
                 null_declared=getattr(item, "null", ""), test=item.test.describe(),
                 verdict="missing" if res is None else res.verdict,
                 reason="" if res is None else res.reason, note="" if res is None else res.note,
@@ -227,39 +229,27 @@ class ClaimRegistry:
                 rows.extend(self._exact_part_rows(item, res))
         return rows
 
-    def _display_rows(self, kind: str):
+    def _display_rows(self, kind: str) -> list[dict]:
+        """Rows of the claims (``kind="claim"``) or checks table, formatted from :meth:`rows`."""
         shown = []
-        for item in self._rows.values():
-            res = self._result(item)
-            if kind == "claim" and isinstance(item, Claim):
-                measured = None if res is None else res.measured
-                if isinstance(item.test, AllOf) and measured is not None:
-                    measured = {n: measured[n] for n, _ in item.test.substantive}
-                shown.append({
-                    "id": item.id,
-                    "claim": item.statement + (f" ({item.source})" if item.source else ""),
-                    "paper": item.paper_value,
-                    "measured here": _show_value(measured),
-                    "interval": _show_interval(measured),
-                    "null": _show_value(None if res is None else res.null)
-                    + (f" {_show_interval(res.null)}" if res is not None and _interval_of(res.null) else ""),
-                    "declared test": item.test.describe(),
-                    "declared null": item.null or "not declared",
-                    "verdict": "missing" if res is None else res.verdict,
-                    "why": "" if res is None else res.reason + (f"; {res.note}" if res.note else ""),
-                })
-            elif kind == "check":
-                if isinstance(item, Check):
-                    shown.append({"id": item.id, "check": item.statement + (f" ({item.source})" if item.source else ""),
-                                  "measured here": _show_value(None if res is None else res.measured),
-                                  "declared test": item.test.describe(),
-                                  "verdict": "missing" if res is None else res.verdict,
-                                  "why": "" if res is None else res.reason + (f"; {res.note}" if res.note else "")})
-                elif isinstance(item.test, AllOf):
-                    for row in self._exact_part_rows(item, res):
-                        shown.append({"id": row["id"], "check": row["statement"],
-                                      "measured here": _fmt(row["measured"]) if row["measured"] is not None else "",
-                                      "declared test": row["test"], "verdict": row["verdict"], "why": row["reason"]})
+        for row in self.rows():
+            if row["kind"] != kind:
+                continue
+            why = row["reason"] + (f"; {row['note']}" if row["note"] else "")
+            label = row["statement"] + (f" ({row['source']})" if row["source"] else "")
+            if kind == "claim":
+                null = _show_value(row["null"])
+                if row["null_interval"] is not None:
+                    null += " " + _show_interval(row["null_interval"], row["null_method"])
+                shown.append({"id": row["id"], "claim": label, "paper": row["paper_value"],
+                              "measured here": _show_value(row["measured"]),
+                              "interval": _show_interval(row["interval"], row["interval_method"]),
+                              "null": null, "declared test": row["test"],
+                              "declared null": row["null_declared"] or "not declared",
+                              "verdict": row["verdict"], "why": why})
+            else:
+                shown.append({"id": row["id"], "check": label, "measured here": _show_value(row["measured"]),
+                              "declared test": row["test"], "verdict": row["verdict"], "why": why})
         return shown
 
     def table(self):
