@@ -1,6 +1,8 @@
 """Packed training: many small runs of one architecture trained as one computation.
 
-Tiny networks on a few cores spend most of a step in per-call overhead. A *pack* stacks
+Tiny networks on a few cores spend most of a step in per-call overhead (the small MLPs of
+study 1; convolutional nets on 2 cores are compute-bound already and gain little, see
+``benchmarks/bench_engine.py``). A *pack* stacks
 the parameters and buffers of R runs (``torch.func.stack_module_state``) and computes all
 their gradients with one ``vmap`` over ``grad`` of a ``functional_call``; the optimiser
 update is vectorised over the stack with per-run hyper-parameters. Each run keeps what
@@ -15,8 +17,9 @@ makes it itself:
 Runs pack together when everything else is equal (:func:`pack_key`). Runs that cannot be
 packed (``init_from``, ``distill_from``, random labels, dropout, timm models) take the
 sequential path: :func:`packable` says why. Packed and sequential training agree to float
-round-off at each step, but round-off grows over thousands of steps, so the trajectories
-differ in their last digits; :mod:`netsim.zoo` therefore keys packed runs apart.
+round-off at each step, but round-off grows over thousands of steps until single predictions
+differ visibly (final errors agree within a few evaluation samples); :mod:`netsim.zoo`
+therefore keys packed runs apart.
 """
 from __future__ import annotations
 
