@@ -19,6 +19,9 @@ import numpy as np
 TRAIN_CODE_VERSION = "1"
 """Bump when a change of this module changes the numbers it produces (invalidates caches)."""
 
+FIT_ERROR = 0.05
+"""The regime the thesis studies: networks that fit their training data (final train error at most this)."""
+
 OPTIMIZERS = ("sgd", "nesterov", "adam")
 SCHEDULES = ("cosine", "constant")
 
@@ -534,3 +537,20 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
         loss={s: stack(s, 1) for s in evals}, error={s: stack(s, 2) for s in evals},
         weights=np.stack(weights) if weights else None, seconds=seconds,
     )
+
+
+def fit_summary(trajectories) -> "object":
+    """Final train and test error of every run, and whether it reached :data:`FIT_ERROR`.
+
+    Returns
+    -------
+    pandas.DataFrame with one row per trajectory: model, optimizer, batch, weight_decay, seed,
+    epochs, train_error, test_error, fits.
+    """
+    import pandas as pd
+
+    rows = [dict(model=t.config.model, optimizer=t.config.optimizer, batch=t.config.batch_size,
+                 weight_decay=t.config.weight_decay, seed=t.config.seed, epochs=t.config.epochs,
+                 train_error=t.error["train"][-1], test_error=t.error["test"][-1]) for t in trajectories]
+    table = pd.DataFrame(rows)
+    return table.assign(fits=table["train_error"] <= FIT_ERROR)

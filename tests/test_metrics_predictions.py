@@ -304,3 +304,16 @@ def test_bad_labels_and_parameters_raise_naming_the_argument(rng):
         symmetric_kl(p, p, floor=0.5)
     with pytest.raises(ValueError, match="grid must lie within"):
         reindex_by_progress(np.stack([ignorance(5, C), p]), np.arange(5), [1.0])
+
+
+def test_bhattacharyya_terms_average_to_the_distance_and_broadcast():
+    from netsim.metrics import bhattacharyya, bhattacharyya_terms, ignorance
+
+    P = np.random.default_rng(3).dirichlet(np.ones(4), size=(3, 25))
+    q = ignorance(25, 4)
+    terms = bhattacharyya_terms(P, q)
+    assert terms.shape == (3, 25)
+    np.testing.assert_allclose(terms.mean(axis=1), [bhattacharyya(p, q) for p in P], rtol=1e-12)
+    np.testing.assert_allclose(bhattacharyya_terms(P[0], q), terms[0])
+    with pytest.raises(ValueError, match="same number of samples"):
+        bhattacharyya_terms(P, ignorance(24, 4))

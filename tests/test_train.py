@@ -209,3 +209,17 @@ def test_initial_predictions_are_checkpoint_zero_and_the_warm_up_matters():
     assert not np.allclose(cold["test"], warmed["test"])
     with pytest.raises(TypeError, match="TrainConfig"):
         initial_predictions({"model": "mlp"})
+
+
+def test_fit_summary_flags_runs_above_the_fit_error():
+    from netsim.train import FIT_ERROR, fit_summary
+
+    runs = []
+    for seed, final in ((0, 0.01), (1, FIT_ERROR + 0.01)):
+        config = TrainConfig(seed=seed, epochs=1)
+        runs.append(Trajectory(config, np.array([0, 5]), np.array([0.0, 1.0]), {"train": np.zeros((2, 1, 2))},
+                               {"train": np.zeros(1, int)}, {"train": np.ones(2), "test": np.ones(2)},
+                               {"train": np.array([0.9, final]), "test": np.array([0.9, 0.3])}, seconds=0.0))
+    table = fit_summary(runs)
+    assert list(table["fits"]) == [True, False] and list(table["seed"]) == [0, 1]
+    assert list(table["test_error"]) == [0.3, 0.3]

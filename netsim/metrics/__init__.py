@@ -71,6 +71,7 @@ from .embedding import (
 from .kernels import centre_kernel, cka, cka_kernels, count_sketch, nbs
 from .predictions import (
     bhattacharyya,
+    bhattacharyya_terms,
     geodesic_distance,
     geodesic_interpolate,
     hellinger,
@@ -128,6 +129,7 @@ __all__ = [
     "CURVATURES",
     "InPCA",
     "bhattacharyya",
+    "bhattacharyya_terms",
     "bhattacharyya_centroid",
     "centre_kernel",
     "centroid",

@@ -60,9 +60,14 @@ def _coefficients(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.clip(np.sqrt(p * q).sum(axis=-1), 0.0, 1.0)
 
 
+def _bhattacharyya_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per-sample terms of eq. 2.2.2, ``-log sum_c sqrt(p q)``: (..., N, C) -> (..., N)."""
+    return -np.log(np.maximum(_coefficients(p, q), BC_FLOOR))
+
+
 def _mean_bhattacharyya(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Eq. 2.2.2 over the last two axes: (..., N, C) -> (...)."""
-    return -np.log(np.maximum(_coefficients(p, q), BC_FLOOR)).mean(axis=-1)
+    return _bhattacharyya_terms(p, q).mean(axis=-1)
 
 
 def _floor_renormalise(p: np.ndarray, floor: float) -> np.ndarray:
@@ -99,6 +104,27 @@ def bhattacharyya(p, q) -> float:
     """
     p, q = _check_pair(p, q)
     return float(_mean_bhattacharyya(p, q))
+
+
+def bhattacharyya_terms(p, q) -> np.ndarray:
+    """Per-sample Bhattacharyya distances, whose mean is :func:`bhattacharyya` (eq. 2.2.2).
+
+    Parameters
+    ----------
+    p, q : array_like, shape (N, C) or (m, N, C) and (N, C)
+        Rows are probability vectors; ``q`` broadcasts against ``p`` (e.g. m models
+        against one reference such as ignorance).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,) or (m, N)
+        ``-log sum_c sqrt(p^n(c) q^n(c))`` per sample, each at most ``-log(1e-12)``.
+        Useful for bootstrapping ``d_B`` over samples.
+    """
+    p = check_probabilities("p", p, ("m", "N", "C") if np.ndim(p) == 3 else ("N", "C"))
+    q = check_probabilities("q", q)
+    check_same_samples("p", p, "q", q)
+    return _bhattacharyya_terms(p, q)
 
 
 def hellinger(p, q) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 from netsim import metrics
 from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Close, IsTrue
 from netsim.studies.tour import cloud, embed_with_geodesic, r_squared
-from netsim.train import TrainConfig, Trajectory
+from netsim.train import FIT_ERROR, TrainConfig, Trajectory, fit_summary  # noqa: F401 (re-exported)
 
 __all__ = [
     "PROFILE", "LR_PER_SAMPLE", "WEIGHT_DECAY", "FIT_ERROR", "run_epochs", "train_groups", "fit_summary",
@@ -71,8 +71,6 @@ SYNTHETIC = dict(d=200, n_train=2000, n_test=500, spectra=(0.001, 0.5), depths=(
 SYNTHETIC_CORNER = dict(widths=(512,), optimizers=("sgd", "nesterov"), batch_size=200, weight_decay=0.0, scale=1.0)
 
 
-#: The regime the thesis studies: networks that fit their training data (final train error at most this).
-FIT_ERROR = 0.05
 #: At the thesis's learning-rate-to-batch ratios these fit slowest on MNIST-1D (measured: Adam on
 #: the FC network, 0.11 train error after 40 epochs at batch 64; the transformer with SGD at batch
 #: 256, 0.11 after 30 epochs; both below 0.05 after 80), so they train for ``slow_epochs``, every
@@ -163,17 +161,6 @@ def train_groups(groups: dict, params, progress: bool = True) -> dict:
                                                     device=params.device, progress=progress)):
             runs[name][i] = t
     return runs
-
-
-def fit_summary(trajectories: list[Trajectory]):
-    """Final train and test error of every run, and whether it reached :data:`FIT_ERROR`."""
-    import pandas as pd
-
-    rows = [dict(model=t.config.model, optimizer=t.config.optimizer, batch=t.config.batch_size,
-                 weight_decay=t.config.weight_decay, epochs=t.config.epochs, train_error=t.error["train"][-1],
-                 test_error=t.error["test"][-1]) for t in trajectories]
-    table = pd.DataFrame(rows)
-    return table.assign(fits=table["train_error"] <= FIT_ERROR)
 
 
 def scale_configs(params) -> list[TrainConfig]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from netsim.claims import ClaimRegistry
 from netsim.studies.tour.claims import DECLARATIONS
-from netsim.train import TrainConfig, Trajectory
+from netsim.train import FIT_ERROR, TrainConfig, Trajectory, fit_summary  # noqa: F401 (re-exported)
 
 # Knobs of the chapter for each profile (the notebook's parameters cell sets them to None).
 PROFILE = {
@@ -29,8 +29,6 @@ PROFILE = {
                   null_permutations=20, processes=1, device="auto"),
 }
 
-#: The regime the thesis studies: runs that fit their training data.
-FIT_ERROR = 0.05
 
 # Learning rate per sample of the mini-batch, as in the thesis (A.2): SGD 5e-4, Adam 5e-6.
 LR_PER_SAMPLE = {"sgd": 5e-4, "nesterov": 5e-4, "adam": 5e-6}
@@ -46,14 +44,6 @@ def train(params, progress: bool = True) -> list[Trajectory]:
 
     executor = executor_for(params.processes)
     return train_many(configs(params), executor=executor, device=params.device, progress=progress)
-
-
-def final_errors(train_cloud: Cloud, test_cloud: Cloud):
-    """Final train and test error of every run, and whether it reached :data:`FIT_ERROR`."""
-    last = lambda c: c.table.groupby("run").last()  # noqa: E731
-    final = last(test_cloud)[["model", "optimizer", "seed", "epoch", "error"]].rename(columns={"error": "test error"})
-    final.insert(4, "train error", last(train_cloud)["error"])
-    return final.assign(fits=final["train error"] <= FIT_ERROR)
 
 
 def configs(params) -> list[TrainConfig]:
@@ -221,12 +211,12 @@ def start_distance(probs: np.ndarray, n_resamples: int, seed: int = 0):
     -------
     Estimate of ``max_r d_B(P_r, P_0)``, bootstrap over the N samples.
     """
+    from netsim import metrics
     from netsim.uncertainty import bootstrap
 
-    probs = np.asarray(probs, dtype=np.float64)
-    # d_B is a mean over samples of -log sum_c sqrt(p_c / C): keep the per-sample terms.
-    terms = -np.log(np.sqrt(probs / probs.shape[-1]).sum(-1))
-    return bootstrap(lambda idx: terms[:, idx].mean(1).max(), probs.shape[1], unit="test samples",
+    n, num_classes = np.shape(probs)[-2:]
+    terms = metrics.bhattacharyya_terms(probs, metrics.ignorance(n, num_classes))  # (r, N)
+    return bootstrap(lambda idx: terms[:, idx].mean(1).max(), n, unit="test samples",
                      n_resamples=n_resamples, seed=seed)
 
 
