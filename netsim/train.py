@@ -330,8 +330,26 @@ def _add_init_offset(model, seed: int, scale: float) -> None:
 
 
 def _load_initial_weights(model, source: Mapping[str, Any]) -> None:
-    """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``."""
-    _set_weights(model, _cached_final_weights(source, "init_from"), "init_from")
+    """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``.
+
+    A source with another number of classes (pretraining on another task) gives its body
+    only: ``model`` keeps its own freshly initialised ``head``, as in transfer learning.
+    """
+    import torch
+
+    flat = _cached_final_weights(source, "init_from")
+    if len(flat) == sum(p.numel() for p in model.parameters()):
+        _set_weights(model, flat, "init_from")
+        return
+    donor = build_final_model(TrainConfig(**source), weights=flat).state_dict()
+    own = model.state_dict()
+    body = [k for k in own if not k.startswith("head.")]
+    unmatched = [k for k in body if k not in donor or donor[k].shape != own[k].shape]
+    if unmatched or len(body) == len(own):
+        raise ValueError(f"init_from's network differs from this one beyond its head (unmatched: {unmatched[:4]})")
+    with torch.no_grad():
+        for k in body:
+            own[k].copy_(donor[k].to(own[k].device))
 
 
 def build_final_model(config: TrainConfig, weights=None):

@@ -69,3 +69,22 @@ def spread(values: Sequence[float], *, unit: str = "seeds", center: str = "mean"
         raise ValueError(f"center must be 'mean' or 'median', got {center!r}")
     point = float(values.mean() if center == "mean" else np.median(values))
     return Estimate(point, float(values.min()), float(values.max()), f"{center}, min-max over {len(values)} {unit}")
+
+
+def null_range(values: Sequence[float], *, unit: str = "permutations", level: float = 0.9) -> Estimate:
+    """Mean of a null's repeated measurements with their central ``level`` range (quantiles).
+
+    For a null distribution the min-max range of :func:`spread` grows with the number of
+    draws until it holds every extreme; a central range says where the null usually lies.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"values must be 1-d with at least 2 measurements, got shape {values.shape}")
+    if np.isnan(values).any():
+        raise ValueError("values contain NaN")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    tail = (1 - level) / 2
+    low, high = np.quantile(values, [tail, 1 - tail])
+    return Estimate(float(values.mean()), float(min(low, values.mean())), float(max(high, values.mean())),
+                    f"mean and {level:.0%} range over {len(values)} {unit}")

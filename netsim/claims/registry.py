@@ -146,7 +146,9 @@ class ClaimRegistry:
         Parameters
         ----------
         id : a declared claim or check.
-        measured : number, bool, :class:`Estimate`, or for :class:`AllOf` a mapping of parts.
+        measured : number, bool, :class:`Estimate`, or for :class:`AllOf` a mapping of parts;
+            ``None`` for a claim this run could not measure: the verdict is ``not tested`` and
+            ``note`` (required in practice) is its reason.
         null : the null measurement (same kinds as ``measured``); claims only.
         note : context shown with the reason. It must not assert a mechanism the data do not show.
         """
@@ -158,6 +160,10 @@ class ClaimRegistry:
                 raise ValueError(f"{id!r} is a check; checks have no null")
             verdict, reason = item.test.evaluate(_value(measured))
             result = Result(measured, "passes" if verdict == "reproduced" else "fails", reason, note)
+        elif measured is None:  # the run could not measure it (say why in the note)
+            if null is not None:
+                raise ValueError(f"{id!r} has no measurement but a null was given")
+            result = Result(None, "not tested", note or "not measured in this run", "")
         else:
             if self.strict:
                 self._enforce_protocol(item, measured, null)

@@ -33,6 +33,7 @@ def load_mnist1d(
     shear_scale=None,
     shuffle_seq=None,
     final_seq_length=None,
+    label_map=None,
 ):
     """MNIST-1D sequences from ``mnist1d.data.make_dataset``.
 
@@ -55,6 +56,10 @@ def load_mnist1d(
     iid_noise_scale, shear_scale, shuffle_seq, final_seq_length : optional
         The ``mnist1d`` generator arguments of the same name (``padding`` is a pair
         ``(low, high)`` of ints).
+    label_map : sequence of 10 ints, optional
+        New label of each digit (e.g. ``(0, 1, 2, 3, 4, 0, 1, 2, 3, 4)``: digit mod 5), for a
+        task with other classes over the same kind of inputs; the classes are
+        ``0 .. max(label_map)``, each of which must occur.
 
     Returns
     -------
@@ -71,14 +76,32 @@ def load_mnist1d(
     )
     x_train, y_train, x_test, y_test = _generate(_full_args(overrides))
     x, y = (x_train, y_train) if split == "train" else (x_test, y_test)
+    names, num_classes, name = tuple(str(d) for d in range(10)), 10, f"mnist1d/{split}"
+    if label_map is not None:
+        mapping = _check_label_map(label_map)
+        y = mapping[y]
+        num_classes = int(mapping.max()) + 1
+        names = tuple("+".join(str(d) for d in range(10) if mapping[d] == c) for c in range(num_classes))
+        name = f"{name}-labels-{'-'.join(map(str, mapping))}"
     # Copies: the cached arrays must not be mutated by callers.
     return ArrayDataset(
         x=x[:, None, :].astype(np.float32),
         y=y.astype(np.int64),
-        num_classes=10,
-        name=f"mnist1d/{split}",
-        class_names=tuple(str(d) for d in range(10)),
+        num_classes=num_classes,
+        name=name,
+        class_names=names,
     )
+
+
+def _check_label_map(label_map) -> np.ndarray:
+    values = list(label_map) if isinstance(label_map, (tuple, list, np.ndarray)) else None
+    if values is None or len(values) != 10:
+        raise ValueError(f"label_map must be a sequence of 10 ints (a label per digit), got {label_map!r}")
+    mapping = np.array([check_int(v, "label_map", minimum=0) for v in values], dtype=np.int64)
+    missing = sorted(set(range(int(mapping.max()) + 1)) - set(mapping.tolist()))
+    if missing:
+        raise ValueError(f"label_map must use every class from 0 to its maximum; missing {missing}")
+    return mapping
 
 
 def _validated_overrides(**options):
