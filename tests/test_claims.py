@@ -214,3 +214,27 @@ def test_artifact_schema(tmp_path):
         validate_artifact(dict(data, rows=[{"kind": "claim"}]))
     with pytest.raises(FileNotFoundError, match="execute the chapter"):
         read_artifact(tmp_path / "none.claims.json")
+
+
+def test_a_claim_without_a_measurement_is_not_tested_with_its_reason():
+    from netsim.claims import AtMost, Claim, ClaimRegistry
+
+    reg = ClaimRegistry("s", (Claim("X", "x", "p", AtMost(1.0), null="a null"),), strict=True)
+    res = reg.record("X", None, note="too few runs reached the target")
+    assert res.verdict == "not tested" and "too few" in res.reason
+    with pytest.raises(ValueError, match="null"):
+        reg.record("X", None, null=0.5)
+
+
+def test_glue_names_the_parts_of_a_multi_part_claim(monkeypatch):
+    import myst_nb
+
+    from netsim.claims import AllOf, AtLeast, AtMost, Claim, ClaimRegistry, Estimate, Measured
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    reg = ClaimRegistry("s", (Claim("Y", "y", "p", AllOf((("a", AtMost(1.0)), ("b", AtLeast(0.5)))), null="n"),))
+    reg.record("Y", Measured({"a": Estimate(0.2, 0.1, 0.3, "seeds"), "b": 0.9}), null={"a": 2.0})
+    reg.glue()
+    assert glued["Y_part1"] == 0.2 and glued["Y_part1_low"] == 0.1 and glued["Y_part1_null"] == 2.0
+    assert glued["Y_part2"] == 0.9 and "Y_part2_null" not in glued and glued["Y_verdict"] == "reproduced"

@@ -534,3 +534,17 @@ def test_augmentation_validation():
         data.make_augmentation("shift_noise", max_shift=-1)
     with pytest.raises(ValueError, match=r"\(b, C, H, W\)"):
         data.make_augmentation("crop_flip")(torch.ones(2, 1, 40), torch.Generator())
+
+
+def test_mnist1d_label_map_relabels_digits_and_checks_its_argument():
+    from netsim.data import load_dataset
+
+    plain = load_dataset("mnist1d", "train", seed=1)
+    mapped = load_dataset("mnist1d", "train", seed=1, label_map=(0, 1, 2, 3, 4, 0, 1, 2, 3, 4))
+    np.testing.assert_array_equal(mapped.x, plain.x)
+    np.testing.assert_array_equal(mapped.y, plain.y % 5)
+    assert mapped.num_classes == 5 and mapped.class_names[0] == "0+5"
+    with pytest.raises(ValueError, match="label_map"):
+        load_dataset("mnist1d", "train", label_map=(0, 1, 2))
+    with pytest.raises(ValueError, match="missing"):
+        load_dataset("mnist1d", "train", label_map=(0, 2) * 5)

@@ -223,3 +223,25 @@ def test_fit_summary_flags_runs_above_the_fit_error():
     table = fit_summary(runs)
     assert list(table["fits"]) == [True, False] and list(table["seed"]) == [0, 1]
     assert list(table["test_error"]) == [0.3, 0.3]
+
+
+def test_init_from_another_task_transfers_the_body_and_keeps_a_fresh_head(tmp_path, monkeypatch):
+    import torch
+
+    from netsim.train import TrainConfig, _initial_model, build_final_model, load_training_data
+    from netsim.zoo import train_many
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    source = TrainConfig(train_size=100, epochs=1, save_weights=True, model_options={"widths": [8], "norm": None},
+                         dataset_options={"seed": 1, "label_map": (0, 1, 2, 3, 4, 0, 1, 2, 3, 4)})
+    train_many([source], progress=False)
+    donor = build_final_model(source)
+    target = TrainConfig(train_size=100, epochs=1, model_options={"widths": [8], "norm": None},
+                         init_from=source.key_dict())
+    train, _ = load_training_data(target)
+    model, _ = _initial_model(target, train, torch.device("cpu"))
+    own, theirs = model.state_dict(), donor.state_dict()
+    assert model.head.out_features == 10 and donor.head.out_features == 5
+    for k in own:
+        if not k.startswith("head."):
+            assert torch.equal(own[k], theirs[k]), k

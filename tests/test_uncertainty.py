@@ -43,3 +43,13 @@ def test_spread():
         spread([1.0])
     with pytest.raises(ValueError, match="NaN"):
         spread([1.0, np.nan])
+
+
+def test_null_range_is_a_central_range_that_ignores_single_extremes():
+    from netsim.uncertainty import null_range
+
+    values = np.r_[np.zeros(99), 100.0]
+    est = null_range(values, level=0.9)
+    assert est.value == pytest.approx(1.0) and est.low == 0.0 and est.high == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="level"):
+        null_range([1.0, 2.0], level=1.5)

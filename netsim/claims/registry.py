@@ -293,7 +293,9 @@ class ClaimRegistry:
         """Glue every recorded scalar result for the chapter's prose (myst-nb ``{glue:text}``).
 
         For a result ``id``: ``id`` (the measured value), ``id_low`` / ``id_high`` (its interval),
-        ``id_null`` (the null's value) and ``id_verdict``. Returns the glued names.
+        ``id_null`` (the null's value) and ``id_verdict``; for a multi-part claim, each numeric part
+        ``k`` (1-based, in the order measured) as ``id_partk`` with ``_low``, ``_high`` and ``_null``.
+        Returns the glued names.
         """
         from myst_nb import glue
 
@@ -305,8 +307,21 @@ class ClaimRegistry:
                  (float(value) if isinstance(value, (int, float, np.number)) else str(value)), display=False)
             names.append(name)
 
+        def put_numeric(name, value):
+            if isinstance(value, (bool, np.bool_, int, float, np.number, Estimate)):
+                put(name, value)
+
         for id, res in self._results.items():
             if isinstance(res.measured, Mapping):
+                nulls = res.null if isinstance(res.null, Mapping) else {}
+                for k, (part, value) in enumerate(res.measured.items(), start=1):
+                    put_numeric(f"{id}_part{k}", value)
+                    if isinstance(value, Estimate):
+                        put(f"{id}_part{k}_low", value.low)
+                        put(f"{id}_part{k}_high", value.high)
+                    if part in nulls:
+                        put_numeric(f"{id}_part{k}_null", nulls[part])
+                put(f"{id}_verdict", res.verdict)
                 continue
             if res.measured is not None:
                 put(id, res.measured)
