@@ -24,9 +24,28 @@ import numpy as np
 from netsim.claims import ClaimRegistry, Estimate, Measured
 from netsim.studies.information_distance.claims import DECLARATIONS
 from netsim.studies.information_distance.core import (  # noqa: F401 (the chapter's API)
-    HALF_A, HALF_B, RANDOM_SEED_BASE, RECIPE, STUDY_VERSION, TARGET_LOSS, Measurer, Model, at_target,
-    coding_inputs, distinct_assignments, grid, held_out_inputs, modified, pair_seeds, parameter_std, pearson,
-    reached_table, relative_change, run_config, spearman, trained,
+    HALF_A,
+    HALF_B,
+    RANDOM_SEED_BASE,
+    RECIPE,
+    STUDY_VERSION,
+    TARGET_LOSS,
+    Measurer,
+    Model,
+    at_target,
+    coding_inputs,
+    distinct_assignments,
+    grid,
+    held_out_inputs,
+    modified,
+    pair_seeds,
+    parameter_std,
+    pearson,
+    reached_table,
+    relative_change,
+    run_config,
+    spearman,
+    trained,
 )
 from netsim.train import FIT_ERROR
 from netsim.uncertainty import null_range, spread
@@ -401,7 +420,7 @@ def _per_pair(values) -> Estimate:
 def invariance_claims(table, scores) -> dict:
     """Measured values and nulls of claims 1.1-1.5: {id: (measured, null)}."""
     pairs = sorted(table.pair.unique())
-    score = lambda measure, scenario: _per_pair([scores.loc[(i, measure), scenario] for i in pairs])  # noqa: E731
+    score = lambda measure, scenario: _per_pair([scores.loc[(i, measure), scenario] for i in pairs])
     means = scores["mean"].unstack("measure")[[MEASURE_LABELS[m] for m in MEASURES]]
     ranks = [int((row < row["d_p"]).sum()) + 1 for _, row in means.iterrows()]
     overall = means.mean()
@@ -415,7 +434,7 @@ def invariance_claims(table, scores) -> dict:
         ref = table[(table.pair == i) & (table.scenario == "reference")].iloc[0]["d_p"]
         return pick((rows["d_p"].to_numpy() - ref) / ref)
 
-    adv = lambda i, against: float(np.mean(  # noqa: E731
+    adv = lambda i, against: float(np.mean(
         table[(table.pair == i) & (table.scenario == "adversarial")].sort_values("c")["d_p"].to_numpy()
         > table[(table.pair == i) & (table.scenario == against)].sort_values("c")["d_p"].to_numpy()))
     ref = {i: table[(table.pair == i) & (table.scenario == "reference")].iloc[0]["d_p"] for i in pairs}
@@ -767,12 +786,17 @@ def ensembles(params, measurer: Measurer, progress=True):
         a = anchor[i]
         labels = a.run.labels["test"]
         p_a, p_b = _test_probs(a), _test_probs(partner)
-        nll = lambda p: float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, None)).mean())  # noqa: E731
         ens = (p_a + p_b) / 2
+        single = (_nll(p_a, labels) + _nll(p_b, labels)) / 2
         rows.append(dict(pair=i, initialisation=init, overlap=overlap, d_p=measurer.d_p(a, partner),
-                         ensemble_loss=nll(ens), ensemble_error=float((ens.argmax(1) != labels).mean()),
-                         single_loss=(nll(p_a) + nll(p_b)) / 2, gain=(nll(p_a) + nll(p_b)) / 2 - nll(ens)))
+                         ensemble_loss=_nll(ens, labels), ensemble_error=float((ens.argmax(1) != labels).mean()),
+                         single_loss=single, gain=single - _nll(ens, labels)))
     return pd.DataFrame(rows)
+
+
+def _nll(probs, labels) -> float:
+    """Mean negative log-likelihood (nats) of ``labels`` (n,) under ``probs`` (n, C)."""
+    return float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
 
 
 def _test_probs(model: Model) -> np.ndarray:
@@ -837,7 +861,7 @@ def generalisation(params, measurer: Measurer, progress=True):
     rows = []
     for (i, name, _), model in zip(jobs, models):
         p = _test_probs(model)
-        test_loss = float(-np.log(np.clip(p[np.arange(len(test.y)), test.y], 1e-12, None)).mean())
+        test_loss = _nll(p, test.y)
         rows.append(dict(pair=i, configuration=name, reached=model.target["reached"], epoch=model.target["epoch"],
                          train_loss=model.target["value"], test_loss=test_loss, gap=test_loss - model.target["value"],
                          test_error=float((p.argmax(1) != test.y).mean()), d_p_to_random=measurer.to_random(model)))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STUDY_VERSION = "2"  # bump when a change here changes cached d_p values
+STUDY_VERSION = "3"  # bump when a change here changes cached d_p values (3: packed coder)
 
 #: Training recipe of every run: the paper's Table 3 default (Adam, lr 0.002, batch 32) with a
 #: constant learning rate, so that the network found at the target loss does not depend on
@@ -157,7 +157,7 @@ def trained(configs, params, metric: str = "loss", target: float | None = None, 
     return [at_target(c, r, metric, target) for c, r in zip(configs, runs)]
 
 
-def reached_table(models: dict) -> "object":
+def reached_table(models: dict) -> object:
     """Where each named network was taken: a DataFrame (metric, target, reached, value, epoch)."""
     import pandas as pd
 
@@ -284,11 +284,12 @@ class Measurer:
             key = self._key("d_p", a, b)
             if key not in self.cache and key not in todo:
                 todo[key] = (a.module, b.module, self.x, self.coding)
-        keys = list(todo)
-        with tqdm(total=len(keys), desc=desc, disable=not progress or not keys) as bar:
-            for i, bits in shared_executor(self.processes).map_unordered(_d_p_bits, [todo[k] for k in keys]):
-                self.cache.save(keys[i], {"bits": bits}, {})  # saved at once: an interrupted run resumes
-                bar.update(1)
+        chunks = _packs(todo, self.processes)
+        with tqdm(total=len(todo), desc=desc, disable=not progress or not todo) as bar:
+            for i, bits in shared_executor(self.processes).map_unordered(_d_p_pack, [[todo[k] for k in c] for c in chunks]):
+                for key, b in zip(chunks[i], bits):
+                    self.cache.save(key, {"bits": b}, {})  # saved per pack: an interrupted run resumes
+                bar.update(len(chunks[i]))
 
     def random_models(self, a: Model) -> list[Model]:
         """Fresh networks of ``a``'s architecture from :attr:`random_seeds` (the paper's "empty
@@ -319,14 +320,50 @@ class Measurer:
         return {**self.baselines(a, b), "d_p": self.d_p(a, b), "L_b_given_a": self.codelength(b, a)}
 
 
-def _d_p_bits(job) -> np.ndarray:
-    """[d_p, L'(A|B), L'(B|A)] in bits for job = (model_A, model_B, x, coding); a top-level
-    function so that a process pool can run it."""
-    from netsim.metrics import information_distance
+PACK_SIZE = 32  # d_p evaluations coded together (netsim.metrics.packed_coding)
 
-    model_a, model_b, x, coding = job
-    d = information_distance(model_a, model_b, x, coding)
-    return np.array([d.value, d.a_given_b.bits, d.b_given_a.bits])
+
+def _architecture(module) -> tuple:
+    return tuple((name, tuple(p.shape)) for name, p in module.named_parameters())
+
+
+def _packs(todo: dict, processes: int) -> list[list]:
+    """Keys of ``todo`` (key -> job) in packs of jobs whose two networks share architectures,
+    each group split so that ``processes`` workers share it."""
+    groups: dict = {}
+    for key, (a, b, _, _) in todo.items():
+        groups.setdefault((_architecture(a), _architecture(b)), []).append(key)
+    out = []
+    for keys in groups.values():
+        size = min(PACK_SIZE, max(1, math.ceil(len(keys) / max(1, processes))))
+        out.extend(keys[i:i + size] for i in range(0, len(keys), size))
+    return out
+
+
+def _d_p_bits(job) -> np.ndarray:
+    """[d_p, L'(A|B), L'(B|A)] in bits for job = (model_A, model_B, x, coding)."""
+    return _d_p_pack([job])[0]
+
+
+def _d_p_pack(jobs) -> list[np.ndarray]:
+    """:func:`_d_p_bits` of jobs that share x, coding and the two architectures, coded together
+    (:func:`netsim.metrics.packed_coding.kl_codelengths`, which gives every job the value it
+    gets alone); a top-level function so that a process pool can run it."""
+    import torch
+
+    from netsim.metrics import with_head
+    from netsim.metrics.packed_coding import kl_codelengths
+
+    x, coding = torch.as_tensor(np.asarray(jobs[0][2], dtype=np.float32)), jobs[0][3]
+    coders_a, coders_b = [], []
+    for a, b, _, _ in jobs:
+        with torch.no_grad():
+            c_a, c_b = (m.eval()(x[:1]).shape[-1] for m in (a, b))
+        coders_a.append(a if c_a == c_b else with_head(a, c_b, coding.seed))
+        coders_b.append(b if c_a == c_b else with_head(b, c_a, coding.seed))
+    b_given_a = kl_codelengths(coders_a, [b for _, b, _, _ in jobs], x, coding)
+    a_given_b = kl_codelengths(coders_b, [a for a, _, _, _ in jobs], x, coding)
+    return [np.array([max(ab.bits, ba.bits), ab.bits, ba.bits]) for ab, ba in zip(a_given_b, b_given_a)]
 
 
 def parameter_std(model: Model) -> float:
