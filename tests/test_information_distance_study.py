@@ -150,7 +150,7 @@ def test_family_ratio_and_its_permutation_null():
     family = {"a": 1, "b": 1, "c": 2, "d": 2}
     assert S.family_ratio(D, family) == pytest.approx(1.5 / 4)
     ratio, null = S.family_claim([D, D * 1.1], family)
-    assert ratio.value == pytest.approx(1.5 / 4) and null.value > ratio.value  # the true grouping is special
+    assert ratio.value == pytest.approx(1.5 / 4) and null.low > ratio.value  # every other grouping is worse
     assert len(S.distinct_assignments([1, 1, 2, 2])) == 6
     with pytest.raises(ValueError, match="families"):
         S.family_ratio(D, dict.fromkeys("abcd", 1))
@@ -252,3 +252,12 @@ def test_estimator_checks_follow_eq5():
     assert checks["C2"] == pytest.approx(0.005) and checks["C3"] == pytest.approx(2 / (1 / math.sqrt(3)))
     low = S.estimator_checks(est.assign(bits=[20.0, 11.0, 12.0, 13.0]), {"self_bits": 0.0})
     assert low["C3"] < -3  # a sampled form below the KL form would fail the check
+
+
+def test_model_families_are_depths_and_the_zoo_knob_is_checked():
+    assert S.model_family("mlp-96x3") == "mlp, 3 layers" and S.model_family("cnn-32x3") == "cnn"
+    P = netsim.profiles.resolve(S.PROFILE, "smoke")
+    assert S.zoo_names(P) == list(S.MODEL_ZOO)
+    assert S.zoo_names(netsim.profiles.resolve(S.PROFILE, "smoke", zoo="mlp+cnn"))[-2:] == list(S.CNN_ZOO)
+    with pytest.raises(ValueError, match="zoo"):
+        S.zoo_names(netsim.profiles.resolve(S.PROFILE, "smoke", zoo="vit"))

@@ -7,7 +7,7 @@ revision records say how each test changed when the chapter moved to the claims 
 """
 from __future__ import annotations
 
-from netsim.claims import AllOf, AtLeast, AtMost, Check, Claim, Revision
+from netsim.claims import AllOf, AtLeast, AtMost, Check, Claim, Close, Revision
 
 PROTOCOL = "2026-12-01"  # the claims protocol and the corrections of issue 12 reached this chapter
 FIRST_RUN = "2026-12-01"  # revisions made after the first book-profile run of this version
@@ -70,14 +70,16 @@ DECLARATIONS = (
                               "noise of 68% of the weights' scale is not a perturbation, and the absolute "
                               "value counted a fall of d_p as the paper's rise")),
     Claim("1.4", "A pretrained initialisation raises d_p slightly: signed relative change", "+7%",
-          AllOf((("relative change of d_p", AtLeast(0.0, partly=-0.05)),
-                 ("relative change of d_p (upper)", AtMost(0.3, partly=0.5)))),
-          source="sec. 3.2", null=SEED_FLOOR_NULL + " (signed)",
+          Close(0.15, tol=0.15, partly_tol=0.2), source="sec. 3.2", null=SEED_FLOOR_NULL + " (signed)",
           revisions=_protocol("pretrained on MNIST-1D with shuffled positions (the same task)",
                               "pretrained on other MNIST-1D samples with a 5-class label map, the head "
                               "re-initialised; seed interval and the retraining null",
                               "for an MLP shuffled positions permute fc1's inputs, so the 'pretrained' "
-                              "network had seen the task itself")),
+                              "network had seen the task itself") + (
+              Revision(FIRST_RUN, "two parts: change >= 0 (partly >= -0.05) and change <= 0.3 (partly <= 0.5)",
+                       "after the first book run: one two-sided test, change within [0, 0.3] (partly "
+                       "[-0.05, 0.35])", "a fall of d_p satisfied the upper part by itself and made the claim "
+                       "'partly' although d_p did not rise"),)),
     Claim("1.5", "Architectures further from theta_B's give larger d_p", "ResNet variants, Fig. 1",
           AllOf((("fraction of variants above the same-architecture d_p", AtLeast(0.75, partly=0.5)),
                  ("Spearman(architecture distance, d_p)", AtLeast(0.5, partly=0.0)))),
@@ -116,12 +118,21 @@ DECLARATIONS = (
           AllOf((("tasks", AtMost(0.8, partly=1.0)), ("models", AtMost(0.8, partly=1.0)))),
           source="Fig. 4, sec. 4.1",
           null="family labels permuted across the tasks (or models): mean and 5-95% range of the ratio "
-               "over every distinct assignment",
+               "over every other distinct assignment",
           revisions=_protocol("identity family of shape, coarse shape and shape family",
                               "five tasks none of which is a coarsening of another, in families "
                               "identity (shape), pose (scale, position, orientation), appearance (colour)",
                               "a coarsening of a label is close to it by construction") + (Revision(FIRST_RUN, "CNNs of 16 and 32 channels", "after the first book run: CNNs of 32 and 48 channels",
-                                  "the 16-channel CNN did not reach the target loss in 90 epochs (0.18 nats)"),)),
+                                  "the 16-channel CNN did not reach the target loss in 90 epochs (0.18 nats)"),
+                         Revision(FIRST_RUN, "models: three MLPs and two CNNs (families MLP and CNN)",
+                                  "after the second book run: six MLPs of widths 64, 96, 128 and depths 2, 3 "
+                                  "(families: depth); the CNNs at the paper profile only",
+                                  "the CNNs' training and coding took 150 of the chapter's 585 s cold, past "
+                                  "its 8-minute budget; the MLPs are the invariance table's own runs"),
+                         Revision(FIRST_RUN, "null over every distinct assignment of the family labels",
+                                  "after the first book run: over every other assignment (the observed one "
+                                  "left out)", "the observed assignment is not a null draw; kept in, it was "
+                                  "the null's own 5% end, so no grouping could ever pass"))),
     Claim("1.9", "Weight decay (above a threshold), label smoothing, dropout and self-distillation each "
           "reduce d_p(f, 0) at matched training accuracy: fraction of the four regularisers whose mean "
           "relative change over their strengths is negative", "Fig. 5",
