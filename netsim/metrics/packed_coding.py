@@ -25,7 +25,8 @@ from .codelength import (
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as kl_codelength uses
 
 
-def _architecture(model) -> tuple:
+def architecture(model) -> tuple:
+    """The names and shapes of ``model``'s parameters: what coders of one pack must share."""
     return tuple((name, tuple(p.shape)) for name, p in model.named_parameters())
 
 
@@ -56,7 +57,7 @@ def kl_codelengths(coders, targets, x, config=None) -> list[Codelength]:
         raise ValueError(f"coders and targets must be non-empty and of equal length; got {len(coders)} and {len(targets)}")
     for r, coder in enumerate(coders):
         _check_model(f"coders[{r}]", coder)
-    if len({_architecture(c) for c in coders}) != 1:
+    if len({architecture(c) for c in coders}) != 1:
         raise ValueError("coders must share one architecture (same parameter names and shapes)")
     x = _as_inputs(x)
     logp_B = torch.stack([_target_log_probs(t, x) for t in targets])  # (R, k, C) float64

@@ -285,6 +285,7 @@ def variants(params, pairs, progress=True) -> list[tuple[int, str, object, Model
     extra += [run_config(params, train_range=HALF_A, seed=a, widths=w) for a, _ in seeds for _, w, _ in archs]
     models = iter(trained(extra, params, progress=progress))
     pretrained = [next(models) for _ in seeds]
+    x_adv = coding_inputs(params)[:ADVERSARIAL_INPUTS]  # inputs of the adversarial objective
     out = []
     for i, (a, _) in enumerate(pairs):
         std = parameter_std(a)
@@ -299,7 +300,6 @@ def variants(params, pairs, progress=True) -> list[tuple[int, str, object, Model
             out += [(i, scenario, c, modified(a, "noise", [c, i, draw],
                                               reparam.gaussian_perturbation(a.module, c * std, seed=100 * i + draw)))
                     for c in grid(NOISE_FRACTIONS, points)]
-        x_adv = params_x_adv(params)
         out += [(i, "adversarial", c, modified(a, "adversarial", [c, params.adversarial_steps, i],
                                                reparam.adversarial_perturbation(a.module, x_adv, c * std,
                                                                                 steps=params.adversarial_steps, seed=i)))
@@ -307,11 +307,6 @@ def variants(params, pairs, progress=True) -> list[tuple[int, str, object, Model
         out.append((i, "initialisation", "pretrained", pretrained[i]))
         out += [(i, "architecture", name, next(models)) for name, _, _ in archs]
     return out
-
-
-def params_x_adv(params):
-    """Inputs of the adversarial objective: the first ADVERSARIAL_INPUTS coded inputs."""
-    return coding_inputs(params)[:ADVERSARIAL_INPUTS]
 
 
 def invariance(params, pairs, measurers: dict, progress=True):
@@ -387,7 +382,7 @@ def seed_floor(table, column: str = "d_p", signed: bool = False) -> np.ndarray:
     """Relative change of ``column`` when theta_A is replaced by another pair's theta_A
     (rows "retrained"), one value per (pair, other pair)."""
     out = []
-    for i, rows in table.groupby("pair"):
+    for _, rows in table.groupby("pair"):
         ref = rows[rows.scenario == "reference"].iloc[0][column]
         other = rows.loc[rows.scenario == "retrained", column].to_numpy(float)
         out.extend((other - ref) / ref if signed else np.abs(other - ref) / ref)

@@ -101,7 +101,7 @@ def at_target(config, run, metric: str = "loss", target: float = TARGET_LOSS, st
     ``target``: the weights interpolated linearly between the two bracketing checkpoints,
     the coefficient found by bisection on the metric over the run's training data. A run
     that never reaches it is taken at its last checkpoint (``target["reached"]`` False)."""
-    from netsim.train import build_final_model, load_training_data
+    from netsim.train import _set_weights, build_final_model, load_training_data
 
     if metric not in ("loss", "error"):
         raise ValueError(f"metric must be 'loss' or 'error', got {metric!r}")
@@ -113,35 +113,25 @@ def at_target(config, run, metric: str = "loss", target: float = TARGET_LOSS, st
         return Model(key, module, run, dict(metric=metric, target=target, reached=False,
                                             value=float(curve[-1]), epoch=float(run.epochs[-1])))
     i = int(hit[0])
-    if i == 0:
-        c, w = 1.0, run.weights[0]
-    else:
-        train, _ = load_training_data(config)
+    train, _ = load_training_data(config)
+    module = build_final_model(config, weights=run.weights[i])
+    c = 1.0
+    if i > 0:
         lo_w, hi_w = run.weights[i - 1].astype(np.float64), run.weights[i].astype(np.float64)
-        module = build_final_model(config, weights=run.weights[i])
         lo, hi = 0.0, 1.0  # metric(lo) > target >= metric(hi)
         for _ in range(steps):
             mid = (lo + hi) / 2
-            _load(module, (1 - mid) * lo_w + mid * hi_w)
+            _set_weights(module, ((1 - mid) * lo_w + mid * hi_w).astype(np.float32), "weights")
             if _train_metric(module, train.x, train.y, metric) <= target:
                 hi = mid
             else:
                 lo = mid
-        c, w = hi, (1 - hi) * lo_w + hi * hi_w
-    module = build_final_model(config, weights=np.asarray(w, dtype=np.float32))
-    train, _ = load_training_data(config)
+        c = hi
+        _set_weights(module, ((1 - c) * lo_w + c * hi_w).astype(np.float32), "weights")
     epoch = float(run.epochs[i - 1] + c * (run.epochs[i] - run.epochs[i - 1])) if i else 0.0
     return Model({**key, "c": round(c, 6)}, module, run,
                  dict(metric=metric, target=target, reached=True,
                       value=_train_metric(module, train.x, train.y, metric), epoch=epoch))
-
-
-def _load(module, flat) -> None:
-    import torch
-
-    params = list(module.parameters())
-    with torch.no_grad():
-        torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=params[0].dtype), params)
 
 
 def trained(configs, params, metric: str = "loss", target: float | None = None, progress: bool = True) -> list[Model]:
@@ -323,16 +313,14 @@ class Measurer:
 PACK_SIZE = 32  # d_p evaluations coded together (netsim.metrics.packed_coding)
 
 
-def _architecture(module) -> tuple:
-    return tuple((name, tuple(p.shape)) for name, p in module.named_parameters())
-
-
 def _packs(todo: dict, processes: int) -> list[list]:
     """Keys of ``todo`` (key -> job) in packs of jobs whose two networks share architectures,
     each group split so that ``processes`` workers share it."""
+    from netsim.metrics.packed_coding import architecture
+
     groups: dict = {}
     for key, (a, b, _, _) in todo.items():
-        groups.setdefault((_architecture(a), _architecture(b)), []).append(key)
+        groups.setdefault((architecture(a), architecture(b)), []).append(key)
     out = []
     for keys in groups.values():
         size = min(PACK_SIZE, max(1, math.ceil(len(keys) / max(1, processes))))
