@@ -113,3 +113,25 @@ def test_squared_euclidean_gives_ordinary_pca(labels):
     assert (inpca(D).eigenvalues > -1e-10).all()  # Euclidean: no time-like directions
     assert np.allclose(pairwise_squared_euclidean(P[:3], Q=P), D[:3])
     assert pairwise_bhattacharyya(P).shape == D.shape
+
+
+def test_a_fixed_progress_window_compares_every_pair_on_the_same_range():
+    from netsim import metrics
+
+    labels = np.arange(60) % 3
+    start, end = metrics.ignorance(60, 3), metrics.truth(labels, 3)
+    fast = metrics.geodesic_interpolate(start, end, np.linspace(0.0, 0.95, 12))
+    slow = metrics.geodesic_interpolate(start, end, np.linspace(0.0, 0.4, 12))
+    ranges = metrics.progress_ranges([fast, slow, fast], labels)
+    lo, hi = metrics.common_window(ranges)
+    assert lo == pytest.approx(0.0, abs=1e-6) and hi == pytest.approx(0.4, abs=1e-2)
+    overlap = metrics.pair_overlap(ranges)
+    assert overlap[0, 1] == pytest.approx(hi - lo) and overlap[0, 2] == pytest.approx(ranges[0, 1] - ranges[0, 0])
+    D = metrics.pairwise_trajectory_distance([fast, slow, fast], labels, num_points=20, window=(0.1, 0.35))
+    assert np.isfinite(D).all() and D.max() < 1e-6  # the same path, compared on the same window
+    wide = metrics.pairwise_trajectory_distance([fast, slow], labels, num_points=20, window=(0.1, 0.8))
+    assert np.isnan(wide[0, 1])  # the slow run does not cover the window
+    with pytest.raises(ValueError, match="window"):
+        metrics.pairwise_trajectory_distance([fast, slow], labels, window=(0.5, 0.2))
+    with pytest.raises(ValueError, match="share no progress"):
+        metrics.common_window([[0.0, 0.2], [0.3, 0.9]])

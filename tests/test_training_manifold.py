@@ -63,17 +63,32 @@ def test_config_distance_matrix_averages_over_seeds():
     assert np.allclose(out, [[1, 5], [5, 2]])
 
 
-def test_forest_importance_finds_the_factor_that_sets_the_distance():
-    table = pd.DataFrame([dict(model=m, optimizer=o, batch=64, weight_decay=w, augmentation=False)
-                          for m in "abcd" for o in "xy" for w in (False, True)])
-    codes = table["model"].astype("category").cat.codes.to_numpy()
-    rng = np.random.default_rng(0)
-    D = np.abs(codes[:, None] - codes[None, :]).astype(float) + 0.01 * rng.random((16, 16))
-    D = (D + D.T) / 2
-    result = tm.forest_importance(D, table, permutations=4)
-    assert result.index[0] == "model"
-    assert result.loc["model", "p_value"] == pytest.approx(1 / 5)
+def test_config_permanova_finds_the_factor_that_sets_the_distance():
+    import pandas as pd
 
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame([dict(model=m, optimizer=o, batch=b, weight_decay=w, augmentation=False)
+                          for m in ("mlp", "cnn", "res") for o in ("sgd", "adam") for b in (32, 64) for w in (False, True)])
+    place = table["model"].map({"mlp": 0.0, "cnn": 3.0, "res": 6.0}).to_numpy() + 0.3 * rng.normal(size=len(table))
+    D = np.abs(place[:, None] - place[None])
+    out = tm.config_permanova(D, table, permutations=199)
+    assert out.loc["model", "p_value"] <= 0.01 and out.loc["optimizer", "p_value"] > 0.05
+    assert out.loc["optimizer", "within"] == "architectures"
+
+
+def test_off_manifold_composition_is_p_group_given_off():
+    comp = tm.off_manifold_composition(np.array([0.5, 2.5, 3.0, 1.0, 2.2]), ["a", "a", "b", "b", "b"])
+    assert comp.to_dict() == {"a": pytest.approx(1 / 3), "b": pytest.approx(2 / 3)}
+
+
+def test_centroid_difference_is_a_paired_bootstrap_of_the_error_gap():
+    from types import SimpleNamespace
+
+    labels = np.arange(200) % 2
+    good = np.where(labels[:, None] == np.arange(2), 0.9, 0.1)  # right on every sample
+    runs = [SimpleNamespace(probs={"test": good[None]}, labels={"test": labels}) for _ in range(3)]
+    est = tm.centroid_difference(runs, n_resamples=50)
+    assert est.value == 0.0 and est.low == est.high == 0.0  # identical centroids: no difference, no width
 
 def test_weight_pca_of_isotropic_weights_is_not_low_dimensional():
     shares = tm.weight_pca_explained(np.random.default_rng(0).standard_normal((8, 500)), k=2)

@@ -87,7 +87,32 @@ def _range_mean(values: np.ndarray, grid: np.ndarray, ok: np.ndarray) -> float:
     return float(trapezoid(values[idx], g) / (g[-1] - g[0]))
 
 
-def pairwise_trajectory_distance(trajs, labels, *, num_points: int = 100) -> np.ndarray:
+def progress_ranges(trajs, labels) -> np.ndarray:
+    """The progress range (lowest, highest) each trajectory covers, shape (K, 2)."""
+    checked, labels = _check_many(trajs, labels)
+    return np.array([[s.min(), s.max()] for s in (_progress_many(t, labels) for t in checked)])
+
+
+def common_window(ranges) -> tuple[float, float]:
+    """The progress window every trajectory covers: (largest start, smallest end) of ``ranges`` (K, 2)."""
+    ranges = np.asarray(ranges, dtype=float)
+    if ranges.ndim != 2 or ranges.shape[1] != 2 or len(ranges) == 0:
+        raise ValueError(f"ranges must have shape (K, 2); got {ranges.shape}")
+    lo, hi = float(ranges[:, 0].max()), float(ranges[:, 1].min())
+    if hi <= lo:
+        raise ValueError(f"the trajectories share no progress window (largest start {lo:.3f} >= smallest end {hi:.3f})")
+    return lo, hi
+
+
+def pair_overlap(ranges) -> np.ndarray:
+    """Length of the progress range each pair of trajectories shares, (K, K) (0 if disjoint)."""
+    ranges = np.asarray(ranges, dtype=float)
+    lo = np.maximum(ranges[:, None, 0], ranges[None, :, 0])
+    hi = np.minimum(ranges[:, None, 1], ranges[None, :, 1])
+    return np.clip(hi - lo, 0.0, None)
+
+
+def pairwise_trajectory_distance(trajs, labels, *, num_points: int = 100, window=None) -> np.ndarray:
     """Matrix of d_traj (eq. 2.2.5) between K trajectories.
 
     All trajectories are resampled once on the shared grid :func:`progress_grid`; for each
@@ -96,15 +121,30 @@ def pairwise_trajectory_distance(trajs, labels, *, num_points: int = 100) -> np.
     trajectories spanning the grid this equals :func:`trajectory_distance` up to the grid.
     Cost: one pairwise Bhattacharyya matrix per grid point; memory O(K N C).
 
+    The default compares each pair over the range *that pair* covers, so a pair that shares
+    only early progress is compared only near the start, where all trajectories are close.
+    ``window = (lo, hi)`` compares every pair over the same progress window instead (grid
+    points in it, ``num_points`` of them); a pair that does not cover the whole window gets
+    ``NaN``. :func:`common_window` of :func:`progress_ranges` is a window every trajectory
+    covers.
+
     Returns
     -------
     numpy.ndarray, shape (K, K)
         Symmetric, zero diagonal; ``NaN`` for pairs sharing fewer than 2 grid points.
     """
-    grid = progress_grid(num_points)
     checked, labels = _check_many(trajs, labels)
     progress = [_progress_many(t, labels) for t in checked]
+    if window is None:
+        grid = progress_grid(num_points)
+    else:
+        lo, hi = (float(v) for v in window)
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(f"window must be (lo, hi) with 0 <= lo < hi <= 1; got {window!r}")
+        grid = np.linspace(lo, hi, check_positive_int("num_points", num_points))
     valid = np.array([(grid >= s.min()) & (grid <= s.max()) for s in progress])
+    if window is not None:  # a pair is compared on the whole window or not at all
+        valid &= valid.all(axis=1, keepdims=True)
     K = len(checked)
     per_point = np.full((len(grid), K, K), np.nan)
     for g in range(len(grid)):  # one slice of K models at a time keeps memory at O(K N C)
