@@ -23,8 +23,8 @@ __all__ = [
     "grid_configs", "augmented_configs", "tube_configs",
     "centroid_configs", "augmented_tube_configs", "scale_configs", "corner_configs", "synthetic_configs",
     "synthetic_corner_configs", "synthetic_slice_configs", "factor_table", "augmentation_tube_effect", "corner_embedding_stress",
-    "corner_convergence", "slice_stress", "off_manifold_fraction", "cloud", "embed_with_geodesic",
-    "r_squared", "config_distance_matrix", "forest_importance", "subset_embedding_epd",
+    "corner_convergence", "slice_stress", "off_manifold_fraction", "off_manifold_composition", "cloud", "embed_with_geodesic",
+    "r_squared", "config_distance_matrix", "config_permanova", "centroid_difference", "subset_embedding_epd",
     "four_point_alignment", "joint_embedding_epd", "centroid_errors", "weight_pca_explained",
     "confident_model_progress", "declare_claims",
 ]
