@@ -46,9 +46,11 @@ def test_synthetic_grid_uses_both_depths_and_the_spectrum(book):
     assert all(c.dataset == "sloppy_gaussian" and c.dataset_options["c"] == 0.5 for c in configs)
 
 
-def test_all_claims_are_declared_in_order():
+def test_all_claims_are_declared_in_order_and_identities_are_checks():
     reg = tm.declare_claims()
-    assert [c.id for c in reg.claims] == [f"A{i}" for i in range(1, 22)]
+    checks = ["A3", "A4", "A21"]
+    assert [c.id for c in reg.claims] == [f"A{i}" for i in range(1, 22) if f"A{i}" not in checks]
+    assert [c.id for c in reg.checks] == checks
 
 
 def test_remark_221_confident_model_progress():
@@ -220,7 +222,7 @@ def test_off_manifold_fraction_by_group():
 def test_a9_and_a19_have_parts():
     reg = tm.declare_claims()
     by_id = {c.id: c for c in reg.claims}
-    assert [name for name, _ in by_id["A9"].test.parts] == ["tube / between", "augmentation"]
+    assert [name for name, _ in by_id["A9"].test.parts] == ["tube / nearest configuration", "augmentation"]
     assert len(by_id["A19"].test.parts) == 4
 
 
@@ -230,3 +232,37 @@ def test_slice_runs_are_two_steps_of_one_corner(book):
     assert {c.init_offset for c in configs} == {(0, 1.0)} and {c.optimizer for c in configs} == {"sgd"}
     steps_per_epoch = -(-tm.SYNTHETIC["n_train"] // configs[0].batch_size)
     assert all(round(c.epochs * steps_per_epoch) == 2 for c in configs)
+
+
+def test_weight_share_excess_is_zero_for_isotropic_and_large_for_a_path():
+    rng = np.random.default_rng(3)
+    iso, null = tm.weight_share_excess(rng.normal(size=(6, 400)), draws=100)
+    assert abs(iso.value) < 0.15 and iso.low <= iso.value <= iso.high and null.shape == (100,)
+    t = np.linspace(0, 1, 6)[:, None]
+    path = np.hstack([t, t ** 2, np.zeros((6, 398))]) * 10 + 0.01 * rng.normal(size=(6, 400))
+    excess, _ = tm.weight_share_excess(path, draws=100)
+    assert excess.low > 0.3  # a curve in two directions is low-dimensional
+
+
+def test_tube_against_nearest_compares_seeds_with_the_closest_other_configuration():
+    from types import SimpleNamespace
+
+    from netsim.train import TrainConfig
+
+    labels = np.arange(90) % 3
+    start, end = metrics.ignorance(90, 3), metrics.truth(labels, 3)
+
+    def run(cfg, shift, seed):
+        rng = np.random.default_rng(seed)
+        path = metrics.geodesic_interpolate(start, end, np.linspace(0, 0.9, 10))
+        noisy = path * np.exp(shift + 0.02 * rng.normal(size=path.shape))
+        noisy /= noisy.sum(-1, keepdims=True)
+        return SimpleNamespace(config=cfg, probs={"train": noisy}, labels={"train": labels})
+
+    tube_cfg, other = TrainConfig(lr=0.1), TrainConfig(lr=0.2)
+    tube = [run(tube_cfg.replace(seed=s), 0.0, s) for s in range(6)]
+    far = [run(other.replace(seed=s), 0.3 * np.random.default_rng(99).normal(size=(1, 90, 3)), 10 + s)
+           for s in range(2)]
+    out = tm.tube_against_nearest(tube, far + tube[:1], window=(0.05, 0.6), num_points=10)
+    assert out["configurations"] == 1  # the tube's own configuration is left out
+    assert out["ratio"] < out["null_ratio"] and 0.5 < out["null_ratio"] < 1.5
