@@ -349,7 +349,7 @@ def weight_pca_explained(weights: np.ndarray, k: int = 2) -> np.ndarray:
     return np.array(out)
 
 
-def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, window, num_points: int = 50,
+def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, window=None, num_points: int = 50,
                          split: str = "train") -> dict:
     """Tube width against the nearest other configuration (A9), with its no-effect value.
 
@@ -358,7 +358,8 @@ def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, wi
     of the tube's own configuration are left out), of the median d_traj from the tube's seeds
     to that configuration's runs; ``ratio = within / nearest``. The null splits the seeds into
     two halves and treats one half as the "other configuration", whose ratio is about 1 when
-    seeds are exchangeable. All d_traj over ``window`` (every run must cover it).
+    seeds are exchangeable. All d_traj over ``window`` (default: the progress window that every
+    one of these runs covers, :func:`netsim.metrics.common_window`).
     """
     key = lambda t: json.dumps({k: v for k, v in t.config.key_dict().items() if k != "seed"}, sort_keys=True, default=str)  # noqa: E731
     own = key(tube[0])
@@ -366,8 +367,10 @@ def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, wi
     if len(tube) < 4 or not others:
         raise ValueError("need at least 4 tube seeds and one other configuration")
     runs = [*tube, *others]
-    D = metrics.pairwise_trajectory_distance([t.probs[split] for t in runs], tube[0].labels[split],
-                                             num_points=num_points, window=window)
+    probs, labels = [t.probs[split] for t in runs], tube[0].labels[split]
+    if window is None:
+        window = metrics.common_window(metrics.progress_ranges(probs, labels))
+    D = metrics.pairwise_trajectory_distance(probs, labels, num_points=num_points, window=window)
     k = len(tube)
     within = float(np.median(D[:k, :k][np.triu_indices(k, 1)]))
     groups: dict = {}
@@ -379,7 +382,7 @@ def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, wi
                                         D[half:k, half:k][np.triu_indices(k - half, 1)]]))
     null_ratio = null_within / float(np.median(D[:half, half:k]))
     return dict(within=within, nearest=nearest, ratio=within / nearest, null_ratio=null_ratio,
-                configurations=len(groups))
+                configurations=len(groups), window=tuple(window))
 
 
 def weight_share_excess(weights: np.ndarray, k: int = 2, *, draws: int = 200, seed: int = 0):
