@@ -266,3 +266,16 @@ def test_tube_against_nearest_compares_seeds_with_the_closest_other_configuratio
     out = tm.tube_against_nearest(tube, far + tube[:1], window=(0.05, 0.6), num_points=10)
     assert out["configurations"] == 1  # the tube's own configuration is left out
     assert out["ratio"] < out["null_ratio"] and 0.5 < out["null_ratio"] < 1.5
+
+
+def test_four_point_alignment_keeps_the_models_asked_and_reports_its_effective_sizes():
+    labels = np.arange(80) % 4
+    s = np.linspace(0.02, 0.95, 30)
+    probs = metrics.geodesic_interpolate(metrics.ignorance(80, 4), metrics.truth(labels, 4), s)
+    D = metrics.pairwise_bhattacharyya(probs)
+    keep = s < 0.9
+    out = tm.four_point_alignment(probs, labels, D, metrics.progress_many(probs, labels), keep=keep)
+    assert out["kept"] == keep.sum() and out["aligned"].shape == (keep.sum(), 3)
+    assert out["progress_range"][1] < 0.9 and set(out["ess"]) == {0.2, 0.8}
+    assert all(v >= 1 for v in out["ess"].values())
+    assert out["epd_gap"] == pytest.approx(out["epd_basis"] - out["epd_topk"]) and out["epd_basis"] > 0.9
