@@ -279,3 +279,18 @@ def test_four_point_alignment_keeps_the_models_asked_and_reports_its_effective_s
     assert out["progress_range"][1] < 0.9 and set(out["ess"]) == {0.2, 0.8}
     assert all(v >= 1 for v in out["ess"].values())
     assert out["epd_gap"] == pytest.approx(out["epd_basis"] - out["epd_topk"]) and out["epd_basis"] > 0.9
+
+
+def test_explained_variance_of_points_in_a_plane_and_the_late_spread_ratio():
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.normal(size=(40, 2)) * [3.0, 1.0], 0.1 * rng.normal(size=(40, 3))]
+    D_sq = ((x[:, None] - x[None]) ** 2).sum(-1)
+    emb = metrics.inpca(D_sq, n_components=5)  # InPCA of squared Euclidean distances is classical MDS
+    assert tm.explained_variance(D_sq, emb.eigenvalues, 5) == pytest.approx(1.0, abs=1e-9)
+    assert tm.explained_variance(D_sq, emb.eigenvalues, 2) > 0.95
+    late = np.arange(40) < 10
+    crowded = D_sq.copy()
+    crowded[np.ix_(late, late)] *= 0.25
+    assert 0.25 < tm.late_spread_ratio(crowded, D_sq, late) < 0.3  # the crowding also lowers the overall mean a little
+    with pytest.raises(ValueError, match="late"):
+        tm.late_spread_ratio(D_sq, D_sq, np.arange(40) < 1)

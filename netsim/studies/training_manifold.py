@@ -398,6 +398,29 @@ def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, wi
                 configurations=len(groups), window=tuple(window))
 
 
+def explained_variance(D_sq: np.ndarray, eigenvalues, k: int) -> float:
+    """Share of the total variance in the top ``k`` eigenvalues of the classical-MDS embedding of
+    squared Euclidean distances ``D_sq`` (n, n): total = sum_ij D_ij / (2 n) = trace of the
+    double-centred matrix."""
+    D_sq = np.asarray(D_sq, dtype=float)
+    return float(np.sum(np.sort(np.asarray(eigenvalues))[::-1][:k]) / (D_sq.sum() / (2 * len(D_sq))))
+
+
+def late_spread_ratio(D_a: np.ndarray, D_b: np.ndarray, late) -> float:
+    """(mean of ``D_a`` among the ``late`` models / mean of ``D_a`` over all pairs) divided by the
+    same for ``D_b``: below 1 when ``D_a`` crowds the late models together more than ``D_b``."""
+    late = np.asarray(late, dtype=bool)
+    if late.sum() < 2:
+        raise ValueError("late must select at least 2 models")
+    iu = np.triu_indices(len(D_a), 1)
+    li = np.triu_indices(int(late.sum()), 1)
+
+    def spread(D):
+        return D[np.ix_(late, late)][li].mean() / D[iu].mean()
+
+    return float(spread(np.asarray(D_a)) / spread(np.asarray(D_b)))
+
+
 def weight_share_excess(weights: np.ndarray, k: int = 2, *, draws: int = 200, seed: int = 0):
     """Top-``k`` PCA variance share of the final weights of K seeds, minus its value for K
     isotropic Gaussian vectors of the same dimension (A20's no-effect value).
@@ -688,9 +711,17 @@ def declare_claims(num_classes: int = 10) -> ClaimRegistry:
                           "err(HM) - err(AM) <= 0 with a paired bootstrap interval over test samples (an "
                           "interval reaching 0 is inconclusive)", "0.003 was 3 of 1000 test samples, and "
                           "'ties count' passed when all six centroids were identical (issue 13)"),))
-    d("A18", "Euclidean PCA of probabilities also looks low-dimensional but distorts the geometry",
-      "91% top-3 (train)", IsTrue("PCA top-3 stress >= 0.6 and Spearman correlation of Euclidean and "
-                                  "Bhattacharyya pairwise distances < 0.95"), source="Fig. 2.23")
+    d("A18", "Euclidean PCA of probabilities also looks low-dimensional but distorts the geometry: it "
+      "crowds the late models together", "91% top-3 (train)",
+      AllOf((("PCA top-3 explained variance", AtLeast(0.6, partly=0.4)),
+             ("late-model spread, Euclidean / Bhattacharyya", AtMost(0.8, partly=1.0)))),
+      source="Fig. 2.23 (measured: explained variance of the PCA; mean distance among models with progress "
+             "> 0.8 relative to the mean over all pairs, squared Euclidean against Bhattacharyya)",
+      revisions=(Revision(PROTOCOL_04, "PCA top-3 stress >= 0.6 and Spearman(Euclidean, Bhattacharyya) < 0.95",
+                          "PCA top-3 explained variance and the late-model spread ratio", "the thesis reports "
+                          "explained variance; the Spearman correlation of two monotone-related distances is "
+                          "about 0.99 even where the geometries differ (issue 13). The distance of the "
+                          "geodesic to the trajectories in each embedding is not tested yet"),))
     # The three corner parts were added with the corner runs, before they were trained; the
     # "low-dimensional" part and its thresholds are the original declaration.
     d("A19", "Synthetic: low-dimensional for sloppy and isotropic inputs; corner trajectories converge "
