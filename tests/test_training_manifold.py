@@ -294,3 +294,14 @@ def test_explained_variance_of_points_in_a_plane_and_the_late_spread_ratio():
     assert 0.25 < tm.late_spread_ratio(crowded, D_sq, late) < 0.3  # the crowding also lowers the overall mean a little
     with pytest.raises(ValueError, match="late"):
         tm.late_spread_ratio(D_sq, D_sq, np.arange(40) < 1)
+
+
+def test_rejoin_ratio_is_small_when_corner_runs_end_where_normal_runs_end():
+    from types import SimpleNamespace
+
+    labels = np.arange(50) % 5
+    truth_like = metrics.geodesic_interpolate(metrics.ignorance(50, 5), metrics.truth(labels, 5), np.array([0.9]))[0]
+    corner = np.roll(truth_like, 1, axis=1)  # confident and wrong
+    run = lambda first: SimpleNamespace(probs={"train": np.stack([first, truth_like])})  # noqa: E731
+    out = tm.rejoin_ratio([run(corner)], [run(metrics.ignorance(50, 5)), run(metrics.ignorance(50, 5))])
+    assert out["ratio"] < 1e-6 and out["start"] > 0.1 and out["normal_spread"] < 1e-9
