@@ -66,8 +66,6 @@ def test_config_distance_matrix_averages_over_seeds():
 
 
 def test_config_permanova_finds_the_factor_that_sets_the_distance():
-    import pandas as pd
-
     rng = np.random.default_rng(0)
     table = pd.DataFrame([dict(model=m, optimizer=o, batch=b, weight_decay=w, augmentation=False)
                           for m in ("mlp", "cnn", "res") for o in ("sgd", "adam") for b in (32, 64) for w in (False, True)])

@@ -371,7 +371,7 @@ def invariance_scores(table, column: str | None = None):
         scores = {m: {s: relative_change(rows.loc[rows.scenario == s, m], ref[m]) for s in SCENARIOS}
                   for m in measures}
         frame = pd.DataFrame(scores).T[list(SCENARIOS)]
-        frame["mean"] = frame.drop(columns=[]).loc[:, list(SCENARIOS)].mean(axis=1, skipna=True)
+        frame["mean"] = frame[list(SCENARIOS)].mean(axis=1, skipna=True)
         frame.index = pd.MultiIndex.from_product([[i], [MEASURE_LABELS.get(m, m) for m in frame.index]],
                                                  names=["pair", "measure"])
         out.append(frame)
