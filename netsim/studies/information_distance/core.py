@@ -225,6 +225,7 @@ class Measurer:
         self.cache = cache or ResultCache(namespace="information_distance")
         self.processes = processes
         self.random_seeds = tuple(random_seeds)
+        self._random: dict = {}  # architecture -> its random models
         if not self.random_seeds:
             raise ValueError("random_seeds must name at least one seed")
 
@@ -285,12 +286,17 @@ class Measurer:
         """Fresh networks of ``a``'s architecture from :attr:`random_seeds` (the paper's "empty
         function"); the key names the architecture only, so every network of one
         architecture is compared with the same random models."""
+        from netsim.cache import canonical_json
         from netsim.metrics import random_like
 
         arch = {k: v for k, v in a.key.get("run", {}).items() if k in ("model", "model_options", "dataset")}
         if not arch:
             arch = {"of": a.key}
-        return [Model({"random": seed, **arch}, random_like(a.module, seed)) for seed in self.random_seeds]
+        name = canonical_json(arch)
+        if name not in self._random:  # built once per architecture, not once per call
+            self._random[name] = [Model({"random": seed, **arch}, random_like(a.module, seed))
+                                  for seed in self.random_seeds]
+        return self._random[name]
 
     def random_pairs(self, models) -> list:
         return [(m, r) for m in models for r in self.random_models(m)]
