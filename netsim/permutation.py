@@ -83,3 +83,54 @@ def permanova(D, labels, *, strata=None, permutations: int = 999, seed: int = 0)
         null[r] = _pseudo_f(sq, shuffled)
     p = (1 + np.sum(null >= observed)) / (1 + len(null))
     return PermanovaResult(observed, float(p), null)
+
+
+def p_value_estimate(exceed: int, permutations: int, *, level: float = 0.95):
+    """A permutation p-value ``(1 + exceed) / (1 + permutations)`` as an Estimate whose interval
+    is the Clopper-Pearson interval of the share of permutations at least as extreme.
+
+    Parameters
+    ----------
+    exceed : permutations whose statistic was at least as extreme as the observed one.
+    permutations : permutations drawn (>= 1).
+    level : confidence level of the interval.
+    """
+    from scipy.stats import binomtest
+
+    from netsim.claims import Estimate
+
+    exceed, permutations = int(exceed), int(permutations)
+    if permutations < 1 or not 0 <= exceed <= permutations:
+        raise ValueError(f"need 0 <= exceed <= permutations and permutations >= 1; got {exceed}, {permutations}")
+    ci = binomtest(exceed, permutations).proportion_ci(confidence_level=level, method="exact")
+    p = (1 + exceed) / (1 + permutations)
+    return Estimate(p, min(p, float(ci.low)), max(p, float(ci.high)),
+                    f"{level:.0%} Clopper-Pearson over {permutations} permutations")
+
+
+def sign_flip_test(differences, *, alternative: str = "greater", permutations: int = 9999, seed: int = 0):
+    """One-sided sign-flip permutation test of the mean of paired differences.
+
+    Under the null (no effect) each pair's difference is as likely to have either sign, so the
+    null distribution flips the signs at random.
+
+    Parameters
+    ----------
+    differences : (n,) one difference per pair, n >= 2, no NaN.
+    alternative : "greater" (the mean is positive) or "less" (negative).
+    permutations : random sign patterns.
+
+    Returns
+    -------
+    (p-value Estimate from :func:`p_value_estimate`, observed mean)
+    """
+    d = np.asarray(differences, dtype=float)
+    if d.ndim != 1 or len(d) < 2 or np.isnan(d).any():
+        raise ValueError(f"differences must be 1-d with >= 2 values and no NaN, got shape {d.shape}")
+    if alternative not in ("greater", "less"):
+        raise ValueError(f"alternative must be 'greater' or 'less', got {alternative!r}")
+    signs = np.where(np.random.default_rng(seed).random((int(permutations), len(d))) < 0.5, -1.0, 1.0)
+    null = (signs * d).mean(1)
+    observed = float(d.mean())
+    extreme = null >= observed - 1e-12 if alternative == "greater" else null <= observed + 1e-12
+    return p_value_estimate(int(extreme.sum()), int(permutations)), observed

@@ -3,9 +3,10 @@
 Which runs to train (a configuration grid on MNIST-1D plus the extra runs for tube widths,
 centroids, larger networks, random-label corners and the synthetic teacher-student
 problem), the analyses of the chapter (InPCA of train and test predictions, progress,
-trajectory distances and their dendrogram, the random forest over configuration factors,
+trajectory distances and their dendrogram, PERMANOVA over configuration factors,
 tube widths, distance to the geodesic, subset, four-point and joint embeddings, baselines,
-centroids, weight-space PCA) and the declared claims A1-A21.
+centroids, weight-space PCA). The declarations of claims A1-A21 live in :mod:`.claims`, their
+intervals and nulls in :mod:`.evidence`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import math
 import numpy as np
 
 from netsim import metrics
-from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Close, IsTrue, Revision
+from netsim.claims import ClaimRegistry
+from netsim.studies.training_manifold import evidence  # noqa: F401 (intervals and nulls)
+from netsim.studies.training_manifold.claims import DECLARATIONS, PROTOCOL_04, PROTOCOL_04B  # noqa: F401
 from netsim.studies.tour import cloud, embed_with_geodesic, r_squared
 from netsim.train import FIT_ERROR, TrainConfig, Trajectory, fit_summary  # noqa: F401 (re-exported)
 
@@ -27,7 +30,8 @@ __all__ = [
     "corner_convergence", "slice_stress", "off_manifold_fraction", "off_manifold_composition", "cloud", "embed_with_geodesic",
     "r_squared", "config_distance_matrix", "config_permanova", "centroid_difference", "subset_embedding_epd",
     "four_point_alignment", "joint_embedding_epd", "centroid_errors", "weight_pca_explained",
-    "confident_model_progress", "declare_claims",
+    "confident_model_progress", "declare_claims", "DECLARATIONS", "evidence", "second_seed_config",
+    "permanova_f_ratio",
 ]
 
 # Knobs of the chapter for each profile (the notebook's parameters cell sets them to None).
@@ -36,7 +40,7 @@ PROFILE = {
                   weight_decays=(False, True), augmentations=(False,), seeds=1, epochs=1, slow_epochs=1, eval_size=200,
                   num_checkpoints=6, tube_seeds=3, centroid_seeds=3, corner_tasks=1, synthetic_seeds=1,
                   synthetic_students=2, synthetic_epochs=2, permutations=19, geodesic_points=20, augmented_optimizers=(),
-                  augmented_tubes=("mlp",), synthetic_corners=2, corner_inits=1, processes=1, device="auto"),
+                  augmented_tubes=("mlp",), synthetic_corners=2, corner_inits=1, resamples=20, null_draws=2, processes=1, device="auto"),
     # Every run trained until it fits (30 epochs, 80 for Adam). The transformer fits too (largest final
     # train error 0.049 after 80 epochs) but its 13 runs cost 571 of the 1209 single-thread training
     # seconds of the whole set, so the book grid leaves it to the paper profile.
@@ -46,13 +50,13 @@ PROFILE = {
                  eval_size=1000, num_checkpoints=16, tube_seeds=6, centroid_seeds=10, corner_tasks=3,
                  synthetic_seeds=1, synthetic_students=16, synthetic_epochs=20, permutations=999, geodesic_points=50,
                  augmented_optimizers=("sgd",), augmented_tubes=("allcnn", "mlp"), synthetic_corners=3, corner_inits=4,
-                 processes=2, device="auto"),
+                 resamples=200, null_draws=3, processes=2, device="auto"),
     "paper": dict(models=("mlp", "allcnn", "resnet_small", "resnet_large", "transformer"),
                   optimizers=("sgd", "nesterov", "adam"), batch_sizes=(64, 256), weight_decays=(False, True),
                   augmentations=(False, True), seeds=2, epochs=30, slow_epochs=80, eval_size=1000, num_checkpoints=20,
                   tube_seeds=10, centroid_seeds=30, corner_tasks=3, synthetic_seeds=3, synthetic_students=16, synthetic_epochs=50,
                   permutations=999, geodesic_points=50, augmented_optimizers=(), augmented_tubes=("allcnn", "mlp"),
-                  synthetic_corners=5, corner_inits=10, processes=1, device="auto"),
+                  synthetic_corners=5, corner_inits=10, resamples=1000, null_draws=10, processes=1, device="auto"),
 }
 
 # Learning rate per sample of the mini-batch (thesis A.2): SGD/Nesterov 5e-4, Adam 5e-6.
@@ -168,8 +172,15 @@ def train_groups(groups: dict, params, progress: bool = True) -> dict:
 
 
 def scale_configs(params) -> list[TrainConfig]:
-    """Small and large ResNet-1D with the same optimiser and seed (A11)."""
-    return [_config(params, m, "sgd", EXTRA_BATCH) for m in ("resnet_small", "resnet_large")]
+    """Small and large ResNet-1D with the same optimiser and seed (A11), then a second seed of the
+    small one (the null of "ahead": two runs of one network)."""
+    return [_config(params, m, "sgd", EXTRA_BATCH) for m in ("resnet_small", "resnet_large")] + [
+        second_seed_config(params)]
+
+
+def second_seed_config(params) -> TrainConfig:
+    """The small ResNet-1D of :func:`scale_configs` with another seed (1000: no grid run uses it)."""
+    return _config(params, "resnet_small", "sgd", EXTRA_BATCH, seed=1000)
 
 
 def corner_configs(params) -> tuple[list[TrainConfig], list[TrainConfig], list[TrainConfig]]:
@@ -399,7 +410,8 @@ def tube_against_nearest(tube: list[Trajectory], others: list[Trajectory], *, wi
                                         D[half:k, half:k][np.triu_indices(k - half, 1)]]))
     null_ratio = null_within / float(np.median(D[:half, half:k]))
     return dict(within=within, nearest=nearest, ratio=within / nearest, null_ratio=null_ratio,
-                configurations=len(groups), window=tuple(window))
+                configurations=len(groups), window=tuple(window), D=D, k=k,
+                groups=[np.asarray(g) for g in groups.values()])
 
 
 def explained_variance(D_sq: np.ndarray, eigenvalues, k: int) -> float:
@@ -473,7 +485,8 @@ def augmentation_tube_effect(plain: list[Trajectory], augmented: list[Trajectory
     Returns
     -------
     dict with ``grid_plain`` (G1,), ``widths_plain`` (K1, G1), ``grid_augmented`` (G2,),
-    ``widths_augmented`` (K2, G2), ``range`` (lo, hi) shared progress range, the medians
+    ``widths_augmented`` (K2, G2), ``range`` (lo, hi) shared progress range, the masks
+    ``late_mask_plain`` (G1,), ``late_mask_augmented`` (G2,) (and ``early_mask_*``), the medians
     ``late_plain``, ``late_augmented``, ``early_plain``, ``early_augmented``, and the ratios
     ``late_ratio`` = late_augmented / late_plain and ``early_ratio`` (NaN when the shared range
     is empty).
@@ -486,6 +499,7 @@ def augmentation_tube_effect(plain: list[Trajectory], augmented: list[Trajectory
     for phase, (a, b) in (("late", (hi - late * (hi - lo), hi)), ("early", (lo, lo + late * (hi - lo)))):
         for name, g, w in (("plain", g_p, w_p), ("augmented", g_a, w_a)):
             keep = (g >= a - 1e-12) & (g <= b + 1e-12)
+            out[f"{phase}_mask_{name}"] = keep
             out[f"{phase}_{name}"] = float(np.median(w[:, keep])) if hi > lo and keep.any() else float("nan")
         out[f"{phase}_ratio"] = out[f"{phase}_augmented"] / out[f"{phase}_plain"]
     return out
@@ -612,8 +626,31 @@ def config_permanova(D_config: np.ndarray, table, *, permutations: int = 999, se
         strata = None if f == "model" else table["model"].to_numpy()
         res = permanova(D, levels, strata=strata, permutations=permutations, seed=seed)
         rows[f] = dict(pseudo_F=res.statistic, p_value=res.p_value, permutations=permutations,
+                       exceed=int(np.sum(res.null >= res.statistic)),
                        within="all configurations" if strata is None else "architectures")
     return pd.DataFrame(rows).T
+
+
+def permanova_f_ratio(D_config: np.ndarray, table, a: str = "model", b: str = "optimizer", *,
+                      n_resamples: int = 200, seed: int = 0):
+    """Pseudo-F of factor ``a`` over that of factor ``b`` on the configurations' distances, with a
+    bootstrap over configurations (a resampled configuration keeps its levels; copies are at
+    distance 0). Returns an Estimate."""
+    from netsim.permutation import _pseudo_f
+    from netsim.uncertainty import bootstrap
+
+    D = np.where(np.eye(len(D_config), dtype=bool), 0.0, (D_config + D_config.T) / 2)
+    sq = D ** 2
+    codes = {f: np.unique(table[f].to_numpy(), return_inverse=True)[1] for f in (a, b)}
+
+    def statistic(idx):
+        sub = sq[np.ix_(idx, idx)]
+        fa, fb = (_pseudo_f(sub, codes[f][idx]) if len(np.unique(codes[f][idx])) > 1 else np.nan for f in (a, b))
+        return fa / fb
+
+    point = statistic(np.arange(len(D)))
+    return bootstrap(lambda idx: np.nan_to_num(statistic(idx), nan=point, posinf=point), len(D),
+                     unit="configurations", n_resamples=n_resamples, seed=seed)
 
 
 def centroid_difference(trajectories: list[Trajectory], a: str = "harmonic", b: str = "arithmetic", *,
@@ -643,145 +680,9 @@ def confident_model_progress(error_fraction: float, num_classes: int = 10, n: in
     return metrics.progress(metrics.truth(predicted, num_classes), labels)
 
 
-PROTOCOL_04 = "2026-12-01"  # first corrections of issue 13 (A8, A17, d_traj window)
-
-
-def declare_claims(num_classes: int = 10) -> ClaimRegistry:
-    """Claims A1-A21 of thesis chapter 2, declared before any run (STUDIES_THESIS.md A.3)."""
-    reg = ClaimRegistry("training_manifold")
-    d = reg.declare
-    d("A1", "Top-3 InPCA explained stress of train predictions is large", "76% CIFAR-10 (top-50 98%)",
-      AtLeast(0.6, partly=0.4), source="Fig. 2.1")
-    d("A2", "The second InPCA component is time-like: rank of the first negative eigenvalue", "PC2 time-like",
-      AtMost(2, partly=3), source="Fig. 2.1",
-      revisions=(Revision(PROTOCOL_04, "IsTrue: at least one of the top-10 eigenvalues is negative",
-                          "rank of the first negative eigenvalue <= 2 (partly 3)", "a non-Euclidean cloud has "
-                          "negative eigenvalues among its top 10 whatever training does; the thesis observes "
-                          "PC2 time-like (issue 13)"),))
-    reg.declare_check("A3", "InPCA is exactly isometric with every dimension kept: max |D - embedded distance|",
-                      AtMost(1e-8), source="eq. 2.2.7, Theorem 2.5.1",
-                      revisions=(Revision(PROTOCOL_04, "a claim", "a check", "a theorem of the embedding"),))
-    reg.declare_check("A4", "d_B(P, P_*) is half the cross-entropy for a one-hot truth: max |difference|",
-                      AtMost(1e-9), source="eq. 2.2.2",
-                      revisions=(Revision(PROTOCOL_04, "a claim", "a check", "an identity of the distance"),))
-    d("A5", "With batch-norm statistics warmed up, models start near ignorance (test)", "d_B(P, P_0) < 0.6",
-      AtMost(0.6), source="Figs. 2.4, 2.12")
-    d("A6", "Train trajectories are near the geodesic early and late, far in between; test distances larger",
-      "qualitative", IsTrue("median peak of the distance to the geodesic at interior progress (0.1-0.9 of "
-                            "the covered range) and mean test distance > mean train distance"), source="Fig. 2.17")
-    d("A7", "The test manifold has lower explained stress than train but is still low-dimensional",
-      "63% vs 76% (top-3)", IsTrue("test top-3 stress < train top-3 stress and test top-3 stress >= 0.4"),
-      source="Fig. 2.4")
-    d("A8", "Trajectory clusters follow architecture first, optimisation second", "p < 1e-6",
-      AllOf((("architecture: PERMANOVA p", AtMost(0.05, partly=0.1)),
-             ("optimiser within architectures: PERMANOVA p", AtMost(0.05, partly=0.1)),
-             ("pseudo-F architecture / optimiser", AtLeast(1.0)))),
-      source="Fig. 2.6 (measured: PERMANOVA on the seed-averaged d_traj of configurations, over a "
-             "progress window every run covers)",
-      null="labels permuted across configurations (the optimiser's within each architecture): the "
-           "p-values are the share of permutations at least as large",
-      revisions=(Revision(PROTOCOL_04, "random-forest permutation importance on pairs of configurations "
-                          "(30 target permutations)", "configuration-level PERMANOVA, 999 permutations, the "
-                          "optimiser stratified by architecture; d_traj over a common progress window",
-                          "importance was in-sample, the pair rows are not exchangeable (each configuration "
-                          "sits in many pairs), the geodesic covariates absorbed the architecture signal "
-                          "and 30 permutations resolve only 1/31 (issue 13)"),))
-    # The "augmentation" part was added with the augmented runs, before they were trained.
-    d("A9", "Tube widths over seeds are small next to distances between configurations; augmentation "
-      "widens them late in training", "median about 0.05; wider with augmentation at large progress",
-      AllOf((("tube / nearest configuration", AtMost(0.5, partly=1.0)), ("augmentation", AtLeast(1.2, partly=1.0)))),
-      source="Figs. 2.15-2.16 (measured: median d_traj between the tube's seeds / median d_traj to the nearest "
-             "other AllCNN configuration; augmentation: smallest over architectures of the median tube width "
-             "with / without augmentation on the top third of the shared progress range, train)",
-      null="tube part: the seeds split in halves, one half as the 'other configuration' (about 1)",
-      revisions=(Revision(PROTOCOL_04, "median tube width / median d_traj between all configurations",
-                          "median d_traj within the tube / to the nearest other configuration of the same "
-                          "architecture, with the split-seed null", "the median over all pairs of "
-                          "configurations is dominated by pairs of different architectures, so the old "
-                          "ratio could not fail (issue 13)"),))
-    d("A10", "Progress correlates with train error", "R^2 = 0.95 (test 0.88, train vs test progress 0.99)",
-      AtLeast(0.8, partly=0.5), source="Fig. 2.7")
-    d("A11", "A larger network of the same family reaches higher progress per update", "qualitative",
-      AtLeast(0.8, partly=0.5), source="Fig. 2.8 (measured: share of checkpoints where large ResNet's progress >= small's)")
-    d("A12", "Weight decay lowers final progress; Nesterov progresses faster early", "qualitative",
-      IsTrue("final progress lower with weight decay on average over paired configurations, and Nesterov's "
-             "mean progress over each run's first quarter of training above SGD's on average over "
-             "configurations paired by architecture, batch size and weight decay"), source="Section 2.3",
-      revisions=(Revision(PROTOCOL_04, "Nesterov vs SGD over the checkpoints below the first quartile of "
-                          "steps pooled over all runs", "each run's own first quarter of training, paired "
-                          "configurations", "runs of different lengths (Adam trains longer) made the pooled "
-                          "quartile cut runs at different points of their training (issue 13)"),))
-    d("A13", "An embedding from a small subset of samples preserves most pairwise distances",
-      "'consistently quite high' (N = 50 of 50,000)", AtLeast(0.6, partly=0.4),
-      source="Figs. 2.5b, 2.13 (measured: N = 10, the smallest subset, top-10)",
-      revisions=(Revision(PROTOCOL_04, "N = 100 (10% of the samples)", "N = 10 (1%, one per class on average)",
-                          "the thesis uses 0.1% of its samples; 0.1% of 1000 is one sample, so the smallest "
-                          "subset measured is the closest to it (issue 13)"),))
-    d("A14", "The four-point basis preserves pairwise distances about as well as the top 8 dims: explained "
-      "pairwise distance of the basis minus that of the top 8", "RMSD 0.06", AtLeast(-0.1, partly=-0.25),
-      source="Figs. 2.9-2.10 (measured: models with d_B(P, P_*) < 2, s1 = 0.2, s2 = 0.8)",
-      revisions=(Revision(PROTOCOL_04, "basis / top-8 explained pairwise distance >= 0.8, every model, s1 = 0.3",
-                          "basis - top-8 >= -0.1 (partly -0.25) over the models with d_B(P, P_*) < 2, s1 = 0.2, "
-                          "as Fig. 2.10", "a ratio of two numbers that can be negative is not a measure of "
-                          "closeness, and the protocol was not the thesis's (issue 13)"),))
-    d("A15", "Test models projected into train coordinates explain pairwise distances close to a test embedding",
-      "0.52 vs 0.56 (ratio 0.93)", AtLeast(0.8, partly=0.6), source="Fig. 2.5a (measured: ratio, top-10)")
-    d("A16", "Random-label starts rejoin the normal manifold; top-3 explained stress stays high", "> 87%",
-      AllOf((("top-3 stress, corners + normal runs", AtLeast(0.87, partly=0.6)),
-             ("rejoin: corner-to-normal distance at the end / at the start", AtMost(0.5, partly=1.0)))),
-      source="Figs. 2.20-2.21 (measured: mean d_B between the corner runs' and the normal runs' predictions)",
-      revisions=(Revision(PROTOCOL_04, "top-3 stress only (the distances were printed)", "a 'rejoin' part added: "
-                          "the mean corner-to-normal d_B at the last checkpoint over the same at the first",
-                          "the claim says the runs rejoin, which the old test did not measure (issue 13)"),))
-    d("A17", "Harmonic-mean ensembles have lower test error than arithmetic ones", "18.9% vs 25.0%",
-      AtMost(-1e-9), source="Fig. 2.24 (measured: err(harmonic) - err(arithmetic) at the last checkpoint, "
-                          "paired bootstrap over test samples)",
-      null="none: the paired bootstrap interval of the difference decides (0 is the no-effect value)",
-      revisions=(Revision(PROTOCOL_04, "harmonic lowest of six and arithmetic highest, ties count",
-                          "err(HM) - err(AM) <= 0 with a paired bootstrap interval over test samples (an "
-                          "interval reaching 0 is inconclusive)", "0.003 was 3 of 1000 test samples, and "
-                          "'ties count' passed when all six centroids were identical (issue 13)"),
-                 Revision(PROTOCOL_04, "the seeds of FC + SGD", "after its first run under the new test: the "
-                          "seeds of AllCNN-1D + SGD, as Fig. 2.24", "the thesis's ensembles are AllCNN "
-                          "networks (issue 13); the FC result was -0.005 [-0.017, 0.007]"),
-                 Revision(PROTOCOL_04, "err(HM) - err(AM) <= 0", "after the AllCNN run: < 0 (<= -1e-9)",
-                          "the AllCNN ensembles tie exactly (0 [0, 0]), and '<= 0' let the tie pass, the "
-                          "defect the revision above removed"),))
-    d("A18", "Euclidean PCA of probabilities also looks low-dimensional but distorts the geometry: it "
-      "crowds the late models together", "91% top-3 (train)",
-      AllOf((("PCA top-3 explained variance", AtLeast(0.6, partly=0.4)),
-             ("late-model spread, Euclidean / Bhattacharyya", AtMost(0.8, partly=1.0)))),
-      source="Fig. 2.23 (measured: explained variance of the PCA; mean distance among models with progress "
-             "> 0.8 relative to the mean over all pairs, squared Euclidean against Bhattacharyya)",
-      revisions=(Revision(PROTOCOL_04, "PCA top-3 stress >= 0.6 and Spearman(Euclidean, Bhattacharyya) < 0.95",
-                          "PCA top-3 explained variance and the late-model spread ratio", "the thesis reports "
-                          "explained variance; the Spearman correlation of two monotone-related distances is "
-                          "about 0.99 even where the geometries differ (issue 13). The distance of the "
-                          "geodesic to the trajectories in each embedding is not tested yet"),))
-    # The three corner parts were added with the corner runs, before they were trained; the
-    # "low-dimensional" part and its thresholds are the original declaration.
-    d("A19", "Synthetic: low-dimensional for sloppy and isotropic inputs; corner trajectories converge "
-      "faster with sloppy inputs; initial slices are not low-dimensional",
-      "99% in 10 dims; 87% top-3 (85% from corners, higher for sloppy)",
-      AllOf((("low-dimensional", AtLeast(0.6, partly=0.4)),
-             ("corners: sloppy top-3 higher", IsTrue("top-3 stress of the runs from all corners higher for "
-                                                     "sloppy than for isotropic inputs")),
-             ("corners: sloppy faster", IsTrue("between-corner distance, relative to step 0, lower for sloppy "
-                                               "inputs at 10% of training")),
-             ("initial slice", AtMost(0.6, partly=0.8)))),
-      source="Figs. 2.25-2.28 (measured: smaller top-3 stress of the two spectra; corners; larger top-3 "
-             "stress over the spectra of one corner's slice at 0.5% of training, 4 x corner_inits models)")
-    d("A20", "Weight-space PCA across seeds is not low-dimensional: top-2 variance share minus the "
-      "share of as many isotropic random vectors", "top-k variance falls with more seeds",
-      AtMost(0.1, partly=0.2), source="Section 2.5 (measured: final weights of the tube's seeds)",
-      null="the same share for that many checkpoints of one run, a path in weight space",
-      revisions=(Revision(PROTOCOL_04, "top-2 share <= 0.6", "top-2 share minus the isotropic share <= 0.1, "
-                          "with the share along one run as null", "six random vectors give a top-2 share of "
-                          "about 0.5 < 0.6, so the old test could not fail (issue 13)"),))
-    reg.declare_check("A21", f"A confident model with error fraction eps < 1 - 1/sqrt(C) has progress 1 "
-                      f"(C = {num_classes}), at eps = 0.68", Close(1.0, tol=1e-9), source="Remark 2.2.1",
-                      revisions=(Revision(PROTOCOL_04, "a claim", "a check", "a consequence of the definition"),))
-    return reg
+def declare_claims() -> ClaimRegistry:
+    """The chapter's strict registry: claims and checks A1-A21 of :mod:`.claims`."""
+    return ClaimRegistry("training_manifold", DECLARATIONS, strict=True)
 
 
 def thesis_bound(num_classes: int = 10) -> float:
