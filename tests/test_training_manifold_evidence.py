@@ -151,3 +151,13 @@ def test_scale_configs_add_a_second_seed_unused_by_the_grid():
     assert second.model == small.model and second.seed != small.seed
     assert second.seed not in {c.seed for c in tm.grid_configs(params) + tm.tube_configs(params)
                                + tm.centroid_configs(params)}
+
+
+def test_progress_fit_pairs_runs_of_different_lengths_in_its_null():
+    rng = np.random.default_rng(0)
+    s = np.concatenate([np.linspace(0, 1, n) for n in (5, 7, 6, 8)])
+    run = np.concatenate([np.full(n, r) for r, n in enumerate((5, 7, 6, 8))])
+    error = 1 - s + 0.01 * rng.normal(size=len(s))
+    measured, null = ev.progress_fit(s, error, run, n_resamples=20)
+    assert measured.value > 0.99 and null.value < measured.value
+    assert null.high <= 1

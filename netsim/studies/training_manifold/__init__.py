@@ -31,7 +31,7 @@ __all__ = [
     "r_squared", "config_distance_matrix", "config_permanova", "centroid_difference", "subset_embedding_epd",
     "four_point_alignment", "joint_embedding_epd", "centroid_errors", "weight_pca_explained",
     "confident_model_progress", "declare_claims", "DECLARATIONS", "evidence", "second_seed_config",
-    "permanova_f_ratio",
+    "permanova_f_ratio", "evidence_summary",
 ]
 
 # Knobs of the chapter for each profile (the notebook's parameters cell sets them to None).
@@ -688,3 +688,20 @@ def declare_claims() -> ClaimRegistry:
 def thesis_bound(num_classes: int = 10) -> float:
     """The thesis' sufficient condition of Remark 2.2.1, 1 - 1/sqrt(C)."""
     return 1.0 - 1.0 / math.sqrt(num_classes)
+
+
+def evidence_summary(registry: ClaimRegistry) -> str:
+    """The chapter's closing summary, computed from ``registry``'s results: claims grouped by
+    verdict, each with its statement, the verdict's reason and the recorded null (markdown)."""
+    order = ("reproduced", "partly", "inconclusive", "not reproduced", "not tested")
+    rows = [r for r in registry.rows() if r["kind"] == "claim" and "/" not in r["id"]]
+    lines = []
+    for verdict in order:
+        chosen = [r for r in rows if r["verdict"] == verdict]
+        if not chosen:
+            continue
+        lines.append(f"**{verdict.capitalize()}** ({len(chosen)} of {len(rows)}):\n")
+        for r in chosen:
+            lines.append(f"- **{r['id']}** {r['statement']}. {r['reason']}.")
+        lines.append("")
+    return "\n".join(lines)

@@ -21,7 +21,7 @@ from netsim.uncertainty import bootstrap, null_range
 __all__ = [
     "shuffle_models_per_sample", "run_points", "embedding_bootstrap", "paired_stress_difference",
     "shuffled_embedding_null",
-    "first_negative_rank", "start_distance", "geodesic_bulge", "split_ratio", "scale_comparison",
+    "first_negative_rank", "start_distance", "progress_fit", "geodesic_bulge", "split_ratio", "scale_comparison",
     "subset_epd_runs", "four_point_bootstrap", "joint_epd", "joint_epd_bootstrap", "rejoin_bootstrap",
     "geodesic_closeness", "distortion_bootstrap", "slice_bootstrap", "tube_bootstrap",
     "augmentation_bootstrap",
@@ -210,6 +210,42 @@ def split_ratio(train_means, test_means, *, n_resamples: int = 200, draws: int =
     flips = np.random.default_rng(seed).random((draws, len(ratio))) < 0.5
     null = np.where(flips, 1 / ratio, ratio).mean(1)
     return measured, null_range(null, unit="random swaps of the splits")
+
+
+# ---------------------------------------------------------------------------------------------
+# A10: progress and error
+# ---------------------------------------------------------------------------------------------
+def _r_squared(x, y) -> float:
+    return float(np.corrcoef(x, y)[0, 1] ** 2)
+
+
+def progress_fit(progress, error, run_of_point, *, n_resamples: int = 200, seed: int = 0):
+    """R^2 of error on progress over all checkpoints with a bootstrap over runs, and its null:
+    each run's progress paired with another run's error at the same checkpoint index (every
+    cyclic shift of the runs; runs of different lengths are paired over their common checkpoints).
+
+    Parameters
+    ----------
+    progress, error, run_of_point : (m,) per checkpoint.
+
+    Returns
+    -------
+    (Estimate, null Estimate)
+    """
+    s, e = np.asarray(progress, dtype=float), np.asarray(error, dtype=float)
+    runs = run_points(run_of_point)
+    measured = bootstrap(lambda idx: _r_squared(*(np.concatenate([v[runs[i]] for i in idx]) for v in (s, e))),
+                         len(runs), unit="runs", n_resamples=n_resamples, seed=seed)
+    null = []
+    for shift in range(1, len(runs)):
+        xs, ys = [], []
+        for r, a in enumerate(runs):
+            b = runs[(r + shift) % len(runs)]
+            n = min(len(a), len(b))
+            xs.append(s[a[:n]])
+            ys.append(e[b[:n]])
+        null.append(_r_squared(np.concatenate(xs), np.concatenate(ys)))
+    return measured, null_range(null, unit="run relabellings")
 
 
 # ---------------------------------------------------------------------------------------------
