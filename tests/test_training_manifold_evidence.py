@@ -161,3 +161,13 @@ def test_progress_fit_pairs_runs_of_different_lengths_in_its_null():
     measured, null = ev.progress_fit(s, error, run, n_resamples=20)
     assert measured.value > 0.99 and null.value < measured.value
     assert null.high <= 1
+
+
+def test_evidence_summary_groups_claims_by_their_computed_verdict():
+    reg = tm.declare_claims()
+    reg.record("A20", Estimate(0.03, 0.02, 0.04), null=0.5)
+    reg.record("A17", Estimate(0.0, -0.01, 0.01))
+    reg.record("A1", Estimate(0.9, 0.85, 0.95), null=Estimate(0.8, 0.7, 0.85))  # the null passes too
+    text = tm.evidence_summary(reg)
+    assert "**Reproduced** (1 of" in text and "**A20**" in text
+    assert "**Inconclusive** (2 of" in text and "null passes the same test: A1." in text

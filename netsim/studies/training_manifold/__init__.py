@@ -50,7 +50,7 @@ PROFILE = {
                  eval_size=1000, num_checkpoints=16, tube_seeds=6, centroid_seeds=10, corner_tasks=3,
                  synthetic_seeds=1, synthetic_students=16, synthetic_epochs=20, permutations=999, geodesic_points=50,
                  augmented_optimizers=("sgd",), augmented_tubes=("allcnn", "mlp"), synthetic_corners=3, corner_inits=4,
-                 resamples=200, null_draws=3, processes=2, device="auto"),
+                 resamples=200, null_draws=2, processes=2, device="auto"),
     "paper": dict(models=("mlp", "allcnn", "resnet_small", "resnet_large", "transformer"),
                   optimizers=("sgd", "nesterov", "adam"), batch_sizes=(64, 256), weight_decays=(False, True),
                   augmentations=(False, True), seeds=2, epochs=30, slow_epochs=80, eval_size=1000, num_checkpoints=20,
@@ -704,4 +704,8 @@ def evidence_summary(registry: ClaimRegistry) -> str:
         for r in chosen:
             lines.append(f"- **{r['id']}** {r['statement']}. {r['reason']}.")
         lines.append("")
+    on_null = [r["id"] for r in rows if r["verdict"] == "inconclusive" and "passes on its null" in r["reason"]]
+    if on_null:
+        lines.append(f"Inconclusive because a null passes the same test: {', '.join(on_null)}. The analog cannot "
+                     "tell these claims from their nulls; that does not contradict them.")
     return "\n".join(lines)

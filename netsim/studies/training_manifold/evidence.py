@@ -132,18 +132,20 @@ def shuffled_embedding_null(probs: np.ndarray, labels: np.ndarray, *, ks=(3,), d
     """The shuffled-cloud null of :func:`embedding_bootstrap`: the same statistics for clouds
     whose predictions are shuffled across models per sample, with P_0 and P_* appended.
 
-    Returns dict: ``stress`` {k: Estimate (mean and 90% range over draws)}, ``first_negative``.
+    Returns dict: ``stress`` {k: Estimate (mean and 90% range over draws)}, ``first_negative``,
+    ``distances`` (the draws' distance matrices, P_0 and P_* last, for other nulls of the same cloud).
     """
     num_classes = probs.shape[-1]
     ends = np.stack([metrics.ignorance(len(labels), num_classes), metrics.truth(labels, num_classes)])
-    rows = []
+    rows, distances = [], []
     for d in range(draws):
         cloud = np.concatenate([shuffle_models_per_sample(probs, seed + d), ends])
         D = metrics.pairwise_squared_euclidean(cloud) if euclidean else metrics.pairwise_bhattacharyya(cloud)
         rows.append(_embedding_stats(D, ks, euclidean=euclidean))
+        distances.append(D)
     rows = np.array(rows)
     return dict(stress={k: null_range(rows[:, i], unit="shuffled clouds") for i, k in enumerate(ks)},
-                first_negative=null_range(rows[:, -1], unit="shuffled clouds"))
+                first_negative=null_range(rows[:, -1], unit="shuffled clouds"), distances=distances)
 
 
 # ---------------------------------------------------------------------------------------------
