@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_codelength.py
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_sketch.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

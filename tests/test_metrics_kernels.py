@@ -54,11 +54,28 @@ def test_count_sketch_is_a_signed_bucket_sum():
     assert S.shape == (3, 2)
     np.testing.assert_array_equal(S, metrics.count_sketch(X, 3, seed=4))
     # Each row lands in exactly one bucket with sign +-1: reconstruct the sketch matrix.
-    rng = np.random.default_rng(4)
-    buckets, signs = rng.integers(0, 3, 6), rng.choice([-1.0, 1.0], 6)
+    from netsim.metrics.kernels import sketch_hashes
+    buckets, signs = sketch_hashes(0, 6, 3, seed=4)
+    assert set(np.unique(signs)) <= {-1.0, 1.0} and buckets.min() >= 0 and buckets.max() < 3
     sketch_matrix = np.zeros((3, 6))
     sketch_matrix[buckets, np.arange(6)] = signs
     np.testing.assert_allclose(S, sketch_matrix @ X)
+    other = sketch_hashes(0, 6, 3, seed=5)
+    assert not (np.array_equal(other[0], buckets) and np.array_equal(other[1], signs))
+
+
+def test_sketch_hashes_are_uniform_and_batch_free():
+    from netsim.metrics.kernels import sketch_hashes
+    buckets, signs = sketch_hashes(0, 64_000, 16, seed=1)
+    counts = np.bincount(buckets, minlength=16)
+    assert np.abs(counts - 4000).max() < 5 * np.sqrt(4000)  # ~ binomial spread
+    assert abs(signs.mean()) < 0.02
+    # Sign and bucket are not correlated (they come from different bits of one hash).
+    assert abs(np.corrcoef(signs, buckets % 2)[0, 1]) < 0.02
+    # The hash of sample i does not depend on where a batch starts.
+    b2, s2 = sketch_hashes(1000, 500, 16, seed=1)
+    np.testing.assert_array_equal(b2, buckets[1000:1500])
+    np.testing.assert_array_equal(s2, signs[1000:1500])
 
 
 def test_sketch_preserves_gram_in_expectation():

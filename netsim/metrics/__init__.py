@@ -9,6 +9,10 @@
   (d_traj matrices, tube widths, distance to the geodesic, Riemann length, four-point basis).
 - :mod:`netsim.metrics.centroids`: averages of models (thesis Table 2.3).
 - :mod:`netsim.metrics.kernels`: linear CKA, normalised Bures similarity, CountSketch.
+- :mod:`netsim.metrics.sketching`: streaming sketched feature x gradient kernels (Algorithm 1 of
+  the gradient paper), sketched CKA / NBS, the eq. 16 bound (study 3).
+- :mod:`netsim.metrics.gradient_baselines`: Task2Vec, Fisher-Rao norm and distance, kernel mean
+  embedding norm, sketched kernel ridge regression (study 3).
 - :mod:`netsim.metrics.codelength`: prequential codelength (KL and sampled forms), information
   distance d_p, coding hyper-parameters (study 1).
 - :mod:`netsim.metrics.baselines`: parameter / representation / output baselines of study 1.
@@ -68,7 +72,18 @@ from .embedding import (
     minkowski_sq_distances,
     weighted_inpca,
 )
-from .kernels import centre_kernel, cka, cka_kernels, count_sketch, nbs
+from .gradient_baselines import (
+    MeanEmbeddingNorm,
+    fisher_rao_distance,
+    fisher_rao_norm,
+    kernel_mean_embedding_norm,
+    mean_embedding_from_kernel,
+    sketched_kernel_ridge,
+    sketched_kernel_ridge_scores,
+    task2vec,
+    task2vec_similarity,
+)
+from .kernels import centre_kernel, cka, cka_kernels, count_sketch, nbs, sketch_hashes
 from .predictions import (
     bhattacharyya,
     bhattacharyya_terms,
@@ -88,6 +103,17 @@ from .predictions import (
     trajectory_distance,
     truth,
 )
+from .sketching import (
+    KernelSketcher,
+    exact_representation,
+    exact_similarity,
+    scka_bound,
+    sketch_distortion,
+    sketched_cka,
+    sketched_nbs,
+    sketched_similarity,
+    transport_kernel,
+)
 from .trajectories import (
     distance_to_geodesic,
     four_point_basis,
@@ -103,6 +129,25 @@ from .trajectories import (
 )
 
 __all__ = [
+    "KernelSketcher",
+    "MeanEmbeddingNorm",
+    "exact_representation",
+    "exact_similarity",
+    "fisher_rao_distance",
+    "fisher_rao_norm",
+    "kernel_mean_embedding_norm",
+    "mean_embedding_from_kernel",
+    "scka_bound",
+    "sketch_distortion",
+    "sketch_hashes",
+    "sketched_cka",
+    "sketched_kernel_ridge",
+    "sketched_kernel_ridge_scores",
+    "sketched_nbs",
+    "sketched_similarity",
+    "task2vec",
+    "task2vec_similarity",
+    "transport_kernel",
     "BASELINES",
     "baseline_distances",
     "neuron_emd",

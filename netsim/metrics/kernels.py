@@ -111,12 +111,73 @@ def nbs(K1, K2) -> float:
     return float(np.sqrt(_clip_rounding(inner)).sum() / denom)
 
 
+#: Mixing constants of SplitMix64 (Steele, Lea & Flood 2014), a counter-based hash.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser of an array of uint64 (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        return z ^ (z >> np.uint64(31))
+
+
+def _check_sketch_args(m, seed) -> tuple[int, int]:
+    if isinstance(m, (bool, np.bool_)) or not isinstance(m, numbers.Integral) or m < 1:
+        raise ValueError(f"m must be a positive int (number of buckets); got {m!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int; got {seed!r}")
+    return int(m), int(seed)
+
+
+def sketch_hashes(start: int, n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Buckets h(i) and signs s(i) of the samples i = start, ..., start + n - 1.
+
+    Each pair depends only on (seed, i, m), through a SplitMix64 hash of the global
+    index i: streaming a data set in batches of any sizes therefore gives every sample
+    the bucket and sign it gets when the stacked rows are sketched at once, and two
+    models sketched on one data set with one seed share the sketch matrix S. Bit 0 of
+    the hash gives the sign, the remaining 63 bits the bucket (modulo bias < m / 2**63).
+
+    Returns
+    -------
+    buckets : (n,) int64 in [0, m)
+    signs : (n,) float64 in {-1, +1}
+    """
+    m, seed = _check_sketch_args(m, seed)
+    if start < 0 or n < 0:
+        raise ValueError(f"start and n must be >= 0; got start={start}, n={n}")
+    key = _splitmix64(np.array([seed & _MASK64], dtype=np.uint64))[0]
+    with np.errstate(over="ignore"):
+        index = np.arange(start, start + n, dtype=np.uint64)
+        h = _splitmix64(index * _GOLDEN + key)
+    buckets = ((h >> np.uint64(1)) % np.uint64(m)).astype(np.int64)
+    signs = 1.0 - 2.0 * (h & np.uint64(1)).astype(np.float64)
+    return buckets, signs
+
+
+def sketch_rows(X: np.ndarray, buckets: np.ndarray, signs: np.ndarray, m: int) -> np.ndarray:
+    """S X for the rows of X (n, d) given their buckets and signs; returns (m, d).
+
+    A sparse (m, n) matrix product: within a bucket the rows are added in index order.
+    """
+    import scipy.sparse
+
+    S = scipy.sparse.csr_matrix((signs, (buckets, np.arange(len(buckets)))), shape=(m, len(buckets)))
+    return np.asarray(S @ X, dtype=np.float64)
+
+
 def count_sketch(X, m: int, seed: int) -> np.ndarray:
     """CountSketch of the rows of X into m buckets (Woodruff 2014; Alg. 1 of the gradient paper).
 
-    Row i is added, with a random sign s(i), to bucket h(i) drawn uniformly; the result is
-    S X with S = B D as in appendix A. Streaming a data set in batches gives the same result
-    as sketching it at once when the same per-row hashes are used (see the study code).
+    Row i is added, with a sign s(i) = +-1, to bucket h(i); the result is S X with S = B D
+    as in appendix A. h and s come from :func:`sketch_hashes`, a hash of (seed, i): each is
+    uniform and independent across rows, and streaming a data set in batches
+    (:class:`netsim.metrics.KernelSketcher`) gives exactly this result.
 
     Parameters
     ----------
@@ -129,13 +190,6 @@ def count_sketch(X, m: int, seed: int) -> np.ndarray:
     (m, d) float64
     """
     X = _matrix("X", X)
-    if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
-        raise ValueError(f"m must be a positive int; got {m!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int; got {seed!r}")
-    rng = np.random.default_rng(seed)
-    buckets = rng.integers(0, m, size=X.shape[0])
-    signs = rng.choice([-1.0, 1.0], size=X.shape[0])
-    out = np.zeros((int(m), X.shape[1]))
-    np.add.at(out, buckets, signs[:, None] * X)
-    return out
+    m, seed = _check_sketch_args(m, seed)
+    buckets, signs = sketch_hashes(0, X.shape[0], m, seed)
+    return sketch_rows(X, buckets, signs, m)
