@@ -180,13 +180,26 @@ def c1_measure(inputs: dict, n_resamples: int = 100, seed: int = 0) -> tuple[Est
     """C1: min over data sets of the resolved decades of E[xx^T], with a percentile bootstrap over
     each data set's samples (resampled independently), and the null: the largest resolved decades of
     the sample spectrum of isotropic Gaussian inputs with each data set's n and d."""
+    from threadpoolctl import threadpool_limits
+
     rng = np.random.default_rng(seed)
     point = min(resolved_decades(C.correlation_eigenvalues(X)) for X in inputs.values())
+    values = []
+    with threadpool_limits(1):
+        values = _c1_resamples(inputs, n_resamples, rng)
+    return _c1_result(inputs, point, values, n_resamples, rng)
+
+
+def _c1_resamples(inputs, n_resamples, rng):
     values = []
     for _ in range(n_resamples):
         values.append(min(resolved_decades(np.linalg.eigvalsh(X.T @ (X * w[:, None]) / len(X)))
                           for X in inputs.values() for w in [np.bincount(rng.integers(0, len(X), len(X)),
                                                                          minlength=len(X)).astype(float)]))
+    return values
+
+
+def _c1_result(inputs, point, values, n_resamples, rng):
     low, high = np.quantile(values, [0.025, 0.975])
     est = Estimate(point, min(low, point), max(high, point),
                    f"95% bootstrap over each data set's samples, {n_resamples} resamples")
