@@ -290,7 +290,7 @@ def test_optimise_diagonal_posterior_validates_its_arguments():
 
 
 # --------------------------------------------------------------- issue 14: certified bounds
-from netsim.pacbayes import bound_report, certified_bound, pacbayes_bound, sample_convergence_bound  # noqa: E402
+from netsim.pacbayes import bound_report, certified_bound, sample_convergence_bound  # noqa: E402
 
 
 def test_sample_convergence_is_the_kl_inverse_with_log_2_over_delta():
