@@ -301,3 +301,16 @@ def test_c10_null_of_a_flat_spectrum_pays_for_every_direction():
     null = S.c10_null(lam, 1000, 1.0, 3.0)  # same trace, flat: all 100 directions stiff, s = 100 (1 + log(...))
     flat = lam.sum() / 100
     assert null == pytest.approx(100 * (1 + math.log(2 * 999 * flat / 1.0 + 1)) / 1000) and null > b
+
+
+def test_c2_measure_resamples_the_minimum_spectrum_including_a_hessian():
+    X, y = tiny_data(n=80)
+    runs = {"FC-1": S.network_study(X, y, 5, 1, 5, None), "FC-2": S.network_study(X, y, 5, 2, 5, None, dense=False)}
+    est, table, note = S.c2_measure(runs, X, y, n_resamples=10)
+    assert est.value == pytest.approx(table.decades.min()) and est.low <= est.value <= est.high
+    assert table.decades.isna().sum() == 6 and "activation_gradients 1" in note  # rank-one gradients not scored
+    # make the Hessian at initialisation the least sloppy spectrum: the cluster bootstrap takes over
+    runs["FC-1"]["snapshots"][0]["hessian"] = np.array([1.0, 0.5, 0.25])
+    est, table, note = S.c2_measure(runs, X, y, n_resamples=10)
+    assert est.value == pytest.approx(math.log10(4)) and "cluster bootstrap" in est.method
+    assert est.high > est.value  # the recomputed Hessians span more decades than the planted one

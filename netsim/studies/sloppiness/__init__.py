@@ -101,27 +101,41 @@ def correlation_rows(F) -> np.ndarray:
     return F
 
 
+class ResampledSpectrum:
+    """Eigenvalues of (1/n) sum_k w_k F_k^T F_k for per-sample factors F (n, r, q) under integer
+    resampling weights w (n,). Small q: the (q, q) matrix per resample; otherwise the (n r, n r)
+    Gram matrix F F^T is formed once and each resample only rescales it (same non-zero eigenvalues)."""
+
+    def __init__(self, F, small: int = 200):
+        F = correlation_rows(F)
+        self.n, self.r, self.q = F.shape
+        self.R = F.reshape(self.n * self.r, self.q)
+        self.gram = None if self.q <= small else self.R @ self.R.T
+
+    def __call__(self, weights) -> np.ndarray:
+        w = np.repeat(np.sqrt(np.asarray(weights, float) / self.n), self.r)
+        if self.gram is None:
+            R = self.R * w[:, None]
+            M = R.T @ R
+        else:
+            M = w[:, None] * self.gram * w[None, :]
+        return np.linalg.eigvalsh((M + M.T) / 2)[::-1]
+
+
 def resampled_eigenvalues(F, weights) -> np.ndarray:
-    """Eigenvalues of (1/n) sum_k w_k F_k^T F_k for per-sample factors F (n, r, q) and integer
-    resampling weights w (n,), through the smaller of the (q, q) and (n r, n r) matrices."""
-    F = correlation_rows(F)
-    n, r, q = F.shape
-    w = np.repeat(np.sqrt(np.asarray(weights, float) / n), r)
-    R = F.reshape(n * r, q) * w[:, None]
-    M = R.T @ R if q <= n * r else R @ R.T
-    return np.linalg.eigvalsh((M + M.T) / 2)[::-1]
+    """Eigenvalues of (1/n) sum_k w_k F_k^T F_k (see :class:`ResampledSpectrum`), descending."""
+    return ResampledSpectrum(F)(weights)
 
 
 def bootstrap_decades(factors: dict, n_resamples: int = 20, seed: int = 0, stop: int | None = SPAN) -> Estimate:
     """Percentile bootstrap over samples of min over ``factors`` (name -> per-sample factor (n, r, q),
     the same n samples) of :func:`resolved_decades` of their correlation spectra."""
-    names = list(factors)
-    n = correlation_rows(factors[names[0]]).shape[0]
+    spectra = [ResampledSpectrum(F) for F in factors.values()]
+    n = spectra[0].n
 
     def stat(idx):
         w = np.bincount(idx, minlength=n)
-        values = [resolved_decades(resampled_eigenvalues(factors[k], w), stop) for k in names]
-        return float(np.nanmin(values))
+        return float(np.nanmin([resolved_decades(sp(w), stop) for sp in spectra]))
 
     return bootstrap(stat, n, unit="training samples", n_resamples=n_resamples, seed=seed)
 
@@ -381,6 +395,7 @@ def curvature_snapshot(model, X, y, dense: bool = True) -> dict:
 C2_KINDS = ("activations", "activation_gradients", "logit_jacobians", "fim", "ef", "hessian")
 C2_RESAMPLED = 2      # C2's bootstrap resamples the spectra with the fewest decades (the rest are fixed)
 C2_RESAMPLES = 20     # bootstrap resamples of C2 and C11 (each one a set of eigendecompositions)
+HESSIAN_BOOT_CHUNKS = 10  # C2: the Hessian, when it has the fewest decades, is resampled by chunks of samples
 
 
 def spectrum_entries(runs: dict) -> list[dict]:
@@ -432,7 +447,9 @@ def spectrum_factor(model, X, y, kind: str, index: int = 0):
 def c2_measure(runs: dict, X, y, n_resamples: int = C2_RESAMPLES, seed: int = 0) -> tuple:
     """C2: min resolved decades over :func:`spectrum_entries`, with a bootstrap over training samples
     of the :data:`C2_RESAMPLED` resamplable spectra with the fewest decades (the others enter with
-    their point values). Returns (Estimate, entries table, note)."""
+    their point values). When a Hessian has the fewest decades, the bootstrap is over
+    :data:`HESSIAN_BOOT_CHUNKS` chunks of samples (a cluster bootstrap), the Hessian recomputed from
+    its chunks' Hessians. Returns (Estimate, entries table, note)."""
     import pandas as pd
 
     entries = spectrum_entries(runs)
@@ -440,19 +457,42 @@ def c2_measure(runs: dict, X, y, n_resamples: int = C2_RESAMPLES, seed: int = 0)
     scored = [e for e in entries if not math.isnan(e["decades"])]
     order = sorted(scored, key=lambda e: e["decades"])
     chosen = [e for e in order if e["kind"] != "hessian"][:C2_RESAMPLED]
-    fixed = min((e["decades"] for e in scored if e not in chosen), default=math.inf)
-    factors = {i: spectrum_factor(runs[e["network"]]["models"][e["snapshot"]], X, y, e["kind"], e["index"])
-               for i, e in enumerate(chosen)}
+    chosen_ids = {id(e) for e in chosen}
+    fixed = min((e["decades"] for e in scored if id(e) not in chosen_ids), default=math.inf)
+    spectra = [ResampledSpectrum(spectrum_factor(runs[e["network"]]["models"][e["snapshot"]], X, y, e["kind"],
+                                                 e["index"])) for e in chosen]
     n = X.shape[0]
+    lowest = order[0]
+    hessian = None
+    if lowest["kind"] == "hessian":  # resampled by chunks of samples (its H-term is not a correlation)
+        fixed = min((e["decades"] for e in scored if id(e) not in chosen_ids and e is not lowest), default=math.inf)
+        size = math.ceil(n / HESSIAN_BOOT_CHUNKS)
+        model = runs[lowest["network"]]["models"][lowest["snapshot"]]
+        hessian = chunked_hessian(model, X, y, chunk=size, parts=True)
+
+    def weights_of(idx):  # sample weights; with the Hessian, idx are chunks (a cluster bootstrap)
+        if hessian is None:
+            return np.bincount(idx, minlength=n), None
+        cw = np.bincount(idx, minlength=len(hessian)).astype(float)
+        return np.repeat(cw, [k for _, k in hessian]), cw
 
     def stat(idx):
-        w = np.bincount(idx, minlength=n)
-        values = [resolved_decades(resampled_eigenvalues(F, w)) for F in factors.values()]
+        w, cw = weights_of(idx)
+        values = [resolved_decades(sp(w)) for sp in spectra]
+        if cw is not None:
+            H = sum(c * Hc * k for c, (Hc, k) in zip(cw, hessian) if c) / sum(c * k for c, (_, k) in zip(cw, hessian))
+            values.append(resolved_decades(C.symmetric_eigh(H, eigenvectors=False)))
         return float(min(np.nanmin(values), fixed))
 
-    est = bootstrap(stat, n, unit="training samples", n_resamples=n_resamples, seed=seed)
-    est = Estimate(float(order[0]["decades"]), min(est.low, order[0]["decades"]), max(est.high, order[0]["decades"]),
-                   est.method + f" (the {len(chosen)} resamplable spectra with the fewest decades resampled)")
+    units = n if hessian is None else len(hessian)
+    unit = "training samples" if hessian is None else f"chunks of {size} training samples (cluster bootstrap)"
+    resamples = n_resamples if hessian is None else max(10, n_resamples // 2)  # each Hessian resample: one eigh
+    est = bootstrap(stat, units, unit=unit, n_resamples=resamples, seed=seed)
+    what = f"the {len(chosen)} resamplable spectra with the fewest decades resampled"
+    if hessian is not None:
+        what += ", and the Hessian, the minimum, from its chunks' Hessians"
+    est = Estimate(float(lowest["decades"]), min(est.low, lowest["decades"]), max(est.high, lowest["decades"]),
+                   est.method + f" ({what}; the others at their point values)")
     excluded = table[table.decades.isna()]
     low = order[0]
     note = (f"{len(scored)} spectra scored, smallest: {low['network']} {low['kind']} {low['index']} at snapshot "
@@ -612,7 +652,7 @@ def set_weights(model, w) -> None:
     torch.nn.utils.vector_to_parameters(torch.as_tensor(w, dtype=torch.float64), model.parameters())
 
 
-def draw_errors(model, draws, X, y, chunk: int = 20) -> tuple[np.ndarray, np.ndarray]:
+def draw_errors(model, draws, X, y, chunk: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Error and bits loss of the network ``model`` at each row of ``draws`` (k, p) on (X, y):
     two arrays (k,), computed ``chunk`` draws at a time (vmap over the parameters)."""
     import torch
@@ -622,10 +662,11 @@ def draw_errors(model, draws, X, y, chunk: int = 20) -> tuple[np.ndarray, np.nda
     names = [k for k, _ in model.named_parameters()]
     shapes = [p.shape for _, p in model.named_parameters()]
     sizes = [int(np.prod(sh)) for sh in shapes]
-    dtype = next(model.parameters()).dtype
     draws = np.asarray(draws, dtype=float)
     if draws.ndim != 2 or draws.shape[1] != sum(sizes):
         raise ValueError(f"draws must have shape (k, {sum(sizes)}); got {draws.shape}")
+    dtype = torch.float32  # [NG] draws are evaluated in float32 (twice as fast; a 0/1 error changes only at ties)
+    model = copy.deepcopy(model).to(dtype)
     X = X.to(dtype)
 
     def logits(pars):
@@ -749,12 +790,12 @@ def c11_statistics(lam0, lam1) -> list[float]:
 
 def c11_measure(gradients: dict, n_resamples: int = C2_RESAMPLES, seed: int = 0) -> list[Estimate]:
     """C11's statistics with a bootstrap over training samples (the same samples for both runs)."""
-    G0, G1 = gradients[0.0], gradients[1.0]
-    n = G0.shape[0]
+    S0, S1 = ResampledSpectrum(gradients[0.0]), ResampledSpectrum(gradients[1.0])
+    n = S0.n
 
     def stat(idx):
         w = np.bincount(idx, minlength=n)
-        return c11_statistics(resampled_eigenvalues(G0, w), resampled_eigenvalues(G1, w))
+        return c11_statistics(S0(w), S1(w))
 
     return bootstrap(stat, n, unit="training samples", n_resamples=n_resamples, seed=seed)
 
