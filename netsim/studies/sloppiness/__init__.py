@@ -523,9 +523,11 @@ def c2_null(runs: dict, X, seed: int = 0) -> float:
         for model in run["models"]:
             with torch.no_grad():
                 yz = model(Z).argmax(1)
-            snap = curvature_snapshot(model, Z, yz, dense=False)
-            values += [resolved_decades(lam) for kind in ("activations", "activation_gradients", "logit_jacobians")
-                       for i, lam in enumerate(snap[kind]) if not (kind == "activations" and i == 0)]
+            J = C.per_sample_logit_jacobian(model, Z)
+            spectra = ([C.correlation_eigenvalues(h) for h in C.layer_activations(model, Z)[1:]]
+                       + [C.correlation_eigenvalues(g) for g in C.activation_gradients(model, Z, yz)]
+                       + [C.correlation_eigenvalues(J[:, i]) for i in range(J.shape[1])])
+            values += [resolved_decades(lam) for lam in spectra]
     return float(np.nanmin(values))
 
 
