@@ -331,13 +331,13 @@ def flat_weights(model) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Curvature of one network (Figs. 4.1, 4.3; Theorem 4.3.1; Lemma 4.3.2)
 # ---------------------------------------------------------------------------------------
-def curvature_snapshot(model, X, y, dense: bool = True) -> dict:
+def curvature_snapshot(model, X, y, dense: bool = True, vectors: bool = True) -> dict:
     """Spectra and checks of one network on (X, y).
 
     Returns a dict with: ``activations``, ``activation_gradients`` (loss reading) and
     ``logit_jacobians`` (lists of eigenvalue arrays); with ``dense``: ``fim``, ``ef``,
-    ``hessian`` (bits loss, signed), ``kfac`` (bits) eigenvalues and the Hessian / FIM / KFAC
-    eigenvectors of the top :data:`TOP_K`; and the checks ``theorem`` (max ratios to the
+    ``hessian`` (bits loss, signed) eigenvalues and, with ``vectors``, the ``kfac`` (bits)
+    eigenvalues and the Hessian / FIM / KFAC eigenvectors of the top :data:`TOP_K`; and the checks ``theorem`` (max ratios to the
     bounds of Theorem 4.3.1), ``lemma`` and ``corollary`` (max elementwise ratios), traces
     ``tr_fim`` and ``tr_logit_jacobian`` and the ``h_term`` E[sum_i |y_i - p_i|].
     """
@@ -380,14 +380,22 @@ def curvature_snapshot(model, X, y, dense: bool = True) -> dict:
     if dense:
         F_ = gauss_newton(J, Lam)
         H = chunked_hessian(model, X, y)
-        K = C.curvature_operator(model, X, y, "kfac", bits=True)
-        K = K @ np.eye(K.shape[1])
         G = C.per_sample_loss_gradients(model, X, y)
         out["ef"] = C.correlation_eigenvalues(G)
-        for name, M in (("fim", F_), ("hessian", H), ("kfac", (K + K.T) / 2)):
-            vals, vecs = C.symmetric_eigh(M)
+        matrices = [("fim", F_), ("hessian", H)]
+        if vectors:  # KFAC and the eigenvectors serve Fig. 4.3 (C6) only
+            K = C.curvature_operator(model, X, y, "kfac", bits=True)
+            K = K @ np.eye(K.shape[1])
+            matrices.append(("kfac", (K + K.T) / 2))
+        for name, M in matrices:
+            if vectors:
+                vals, vecs = C.symmetric_eigh(M)
+            else:
+                vals, vecs = C.symmetric_eigh(M, eigenvectors=False), None
             order = np.argsort(np.abs(vals) if name == "hessian" else vals)[::-1]
-            out[name], out[name + "_vectors"] = vals[order], vecs[:, order[:TOP_K]]
+            out[name] = vals[order]
+            if vectors:
+                out[name + "_vectors"] = vecs[:, order[:TOP_K]]
     return out
 
 
@@ -592,7 +600,9 @@ def network_study(X, y, width: int, depth: int, epochs: int, curvature_n: int | 
     model = fc_net(X.shape[1], width, depth, seed=seed)
     models = train(model, X, y, epochs, seed=seed)
     Xc, yc = (X, y) if curvature_n is None else (X[:curvature_n], y[:curvature_n])
-    return dict(models=models, snapshots=[curvature_snapshot(m, Xc, yc, dense=dense) for m in models])
+    last = len(models) - 1  # KFAC and eigenvectors at the end only (the figures and C6 use no others)
+    return dict(models=models, snapshots=[curvature_snapshot(m, Xc, yc, dense=dense, vectors=t == last)
+                                          for t, m in enumerate(models)])
 
 
 # ---------------------------------------------------------------------------------------
