@@ -280,6 +280,75 @@ def monte_carlo_error(error_fn, sampler, num_samples: int = 1000, rng=None) -> t
     return float(errors.mean()), float(se)
 
 
+#: Confidence spent on the Monte Carlo estimate of e^(Q) in a certified bound (Dziugaite and Roy,
+#: 2017, sec. 3): the PAC-Bayes bound holds with probability 1 - DELTA, the sample-convergence
+#: bound with 1 - DELTA_MC, both together with at least 1 - DELTA - DELTA_MC (union bound).
+DELTA_MC = 0.01
+#: Posterior draws of a certified bound (STUDIES_THESIS C.1).
+MC_DRAWS = 1000
+
+
+def sample_convergence_bound(mean_error: float, num_draws: int, delta_mc: float = DELTA_MC) -> float:
+    """Upper confidence bound on e^(Q) from ``num_draws`` i.i.d. posterior draws (Dziugaite and Roy, 2017).
+
+    With probability at least 1 - ``delta_mc`` over the draws w_1..w_k ~ Q,
+    e^(Q) <= kl^{-1}(mean_k e^(w_i), log(2 / delta_mc) / k) (the sample-convergence bound of
+    Langford and Caruana, 2002, used by Dziugaite and Roy): each e^(w_i) lies in [0, 1], so their
+    mean concentrates around e^(Q) in the binary kl.
+
+    Parameters
+    ----------
+    mean_error : float in [0, 1], the Monte Carlo mean of the errors of the draws.
+    num_draws : int >= 1, the number k of draws.
+    delta_mc : float in (0, 1), the confidence spent on the Monte Carlo estimate.
+    """
+    if not (isinstance(mean_error, (int, float, np.floating, np.integer)) and 0.0 <= mean_error <= 1.0):
+        raise ValueError(f"mean_error must be a number in [0, 1]; got {mean_error!r}")
+    _check_real("num_draws", num_draws, 0, integer=True)
+    _check_real("delta_mc", delta_mc, 0.0)
+    if not delta_mc < 1:
+        raise ValueError(f"delta_mc must be in (0, 1); got {delta_mc!r}")
+    return kl_inverse(float(mean_error), math.log(2.0 / delta_mc) / int(num_draws))
+
+
+def certified_bound(mean_error: float, num_draws: int, kl: float, n: int, delta: float = DELTA,
+                    j: int | None = None, delta_mc: float = DELTA_MC) -> float:
+    """The PAC-Bayes-kl bound with the Monte Carlo term included (a certificate).
+
+    kl^{-1}(e_bar, (KL + log(n / delta_j)) / (n - 1)) with e_bar = :func:`sample_convergence_bound`
+    of the Monte Carlo mean: valid with probability at least 1 - delta - delta_mc. Plugging the
+    Monte Carlo mean itself into kl^{-1} (:func:`pacbayes_bound`) gives only an *estimate* of the bound.
+    """
+    upper = sample_convergence_bound(mean_error, num_draws, delta_mc)
+    return pacbayes_bound(upper, kl, n, delta, j)
+
+
+def bound_report(errors, kl: float, n: int, delta: float = DELTA, j: int | None = None,
+                 delta_mc: float = DELTA_MC) -> dict:
+    """Estimate and certificate of the kl bound from the per-draw training errors of Q.
+
+    Parameters
+    ----------
+    errors : array_like (k,), the training error of each posterior draw, in [0, 1], k >= 2.
+    kl, n, delta, j, delta_mc : see :func:`certified_bound`.
+
+    Returns
+    -------
+    dict with ``draws`` (k), ``mean`` (Monte Carlo e^(Q)), ``se`` (its standard error,
+    sd / sqrt(k)), ``mc_upper`` (the sample-convergence bound on e^(Q)), ``estimate`` (the mean
+    plugged into kl^{-1}), ``certified`` (with the Monte Carlo term), ``delta``, ``delta_mc``.
+    """
+    e = np.asarray(errors, dtype=float)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or np.any((e < 0) | (e > 1)):
+        raise ValueError(f"errors must be a 1-D array of at least 2 numbers in [0, 1]; got shape {e.shape}")
+    mean = float(np.clip(e.mean(), 0.0, 1.0))
+    return dict(draws=int(e.size), mean=mean, se=float(e.std(ddof=1) / math.sqrt(e.size)),
+                mc_upper=sample_convergence_bound(mean, e.size, delta_mc),
+                estimate=pacbayes_bound(mean, kl, n, delta, j),
+                certified=certified_bound(mean, e.size, kl, n, delta, j, delta_mc),
+                delta=float(delta), delta_mc=float(delta_mc))
+
+
 def loose_bound(strength: float, sloppy: float, eps_distance: float, n: int) -> float:
     """Loose bound at interpolation (eq. 4.4.4): (s + 2/c + eps ||w - w0||^2) / (4(n - 1)).
 

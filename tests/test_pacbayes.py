@@ -287,3 +287,40 @@ def test_optimise_diagonal_posterior_validates_its_arguments():
         optimise_diagonal_posterior(model, X, y, np.zeros(10), variance_init=1.0, eps_init=0.0, steps=1)
     with pytest.raises(TypeError, match="model"):
         optimise_diagonal_posterior("net", X, y, np.zeros(10), variance_init=1.0, eps_init=1.0, steps=1)
+
+
+# --------------------------------------------------------------- issue 14: certified bounds
+from netsim.pacbayes import bound_report, certified_bound, sample_convergence_bound  # noqa: E402
+
+
+def test_sample_convergence_is_the_kl_inverse_with_log_2_over_delta():
+    assert sample_convergence_bound(0.1, 1000, 0.01) == pytest.approx(bisection(0.1, math.log(200) / 1000), abs=1e-10)
+    assert sample_convergence_bound(0.0, 100, 0.01) == pytest.approx(1 - math.exp(-math.log(200) / 100))
+    assert sample_convergence_bound(0.1, 10000) < sample_convergence_bound(0.1, 100)
+
+
+def test_certified_bound_reproduces_the_issue_numbers():
+    # issue 14: e^(Q) = 0.0874, KL = 894.5, n = 20000, j = 77, delta' = 0.01 -> 0.278 (estimate 0.197)
+    assert pacbayes_bound(0.0874, 894.5, 20000, j=77) == pytest.approx(0.197, abs=5e-4)
+    assert certified_bound(0.0874, 300, 894.5, 20000, j=77, delta_mc=0.01) == pytest.approx(0.278, abs=1e-3)
+
+
+def test_sample_convergence_bound_covers_the_truth():
+    rng = np.random.default_rng(0)
+    truth, k, delta = 0.2, 200, 0.05
+    misses = sum(sample_convergence_bound(rng.binomial(k, truth) / k, k, delta) < truth for _ in range(4000))
+    assert misses / 4000 <= delta  # the guarantee (it is conservative, so far below delta)
+
+
+def test_bound_report_fields_and_bad_input():
+    rep = bound_report(np.r_[np.zeros(90), np.ones(10)], kl=5.0, n=1000, j=3)
+    assert rep["draws"] == 100 and rep["mean"] == pytest.approx(0.1)
+    assert rep["se"] == pytest.approx(np.std(np.r_[np.zeros(90), np.ones(10)], ddof=1) / 10)
+    assert rep["mean"] <= rep["mc_upper"] and rep["estimate"] <= rep["certified"] <= 1
+    for bad, name in ((([0.1],), "errors"), (([0.1, 1.5],), "errors")):
+        with pytest.raises(ValueError, match=name):
+            bound_report(*bad, kl=1.0, n=10)
+    with pytest.raises(ValueError, match="delta_mc"):
+        sample_convergence_bound(0.1, 10, 1.5)
+    with pytest.raises(ValueError, match="num_draws"):
+        sample_convergence_bound(0.1, 0)

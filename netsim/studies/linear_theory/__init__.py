@@ -16,7 +16,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from netsim import linear as L
-from netsim.claims import AllOf, AtLeast, AtMost, ClaimRegistry, Close, IsTrue, Measured
+from netsim.claims import ClaimRegistry, Estimate, Measured
+from netsim.studies.linear_theory.claims import DECLARATIONS, EXACT, HOLDS  # noqa: F401
+from netsim.uncertainty import bootstrap, null_range, spread
 
 # ---------------------------------------------------------------------------------------
 # Settings: thesis values where given, [NG] choices otherwise (see the chapter's Choices).
@@ -51,93 +53,22 @@ PROFILE = {
 
 
 # ---------------------------------------------------------------------------------------
-# Claims
+# Claims (declared in .claims)
 # ---------------------------------------------------------------------------------------
-EXACT, HOLDS = 1e-10, 1 + 1e-9  # exact identities: relative error; inequalities: max ratio to the bound
+def registry() -> ClaimRegistry:
+    """The chapter's strict registry of the declarations in :mod:`.claims` (checks D1a-D12a, claims)."""
+    return ClaimRegistry("linear_theory", DECLARATIONS, strict=True)
 
 
-def declare_claims() -> ClaimRegistry:
-    """Claims D1-D13 of thesis chapter 5, with their tests, declared before any computation."""
-    reg = ClaimRegistry("linear_theory")
-    reg.declare("D1", "The residual recursion r_{t+1} = (I - alpha K) r_t and the closed form of K_T are exact",
-                "exact", AllOf((("GD residuals vs K_d^t r_0 (rel. err.)", AtMost(EXACT)),
-                                ("K_T closed form vs sum (rel. err.)", AtMost(EXACT)),
-                                ("rbar(N,T) vs K_T rbar(N,0) (rel. err.)", AtMost(EXACT)))),
-                source="eqs. 5.2.2, 5.2.4")
-    reg.declare("D2", "Monte Carlo P(N,T) converges to the closed form; lambda^{P_2} = ||K_T y||^2 = O(1/T); "
-                "the sandwich (5.2.7) holds", "exact; O(1/T)",
-                AllOf((("closed form vs brute-force sum (rel. err.)", AtMost(EXACT)),
-                       ("slope of log MC error vs log N", AtMost(-0.35, partly=-0.2)),
-                       ("lambda^{P_2} vs ||K_T y||^2 (rel. err.)", AtMost(EXACT)),
-                       ("slope of log lambda^{P_2} vs log T, late times", AtMost(-1.0)),
-                       ("(5.2.8): max ratio to the bound", AtMost(HOLDS)),
-                       ("(5.2.7): max violation / lambda_1", AtMost(1e-12)))),
-                source="eqs. 5.2.3-5.2.8")
-    reg.declare("D3", "The eigenvalues lambda_i^{sigma_w} have the stated closed form and obey (5.2.10)",
-                "exact; bound", AllOf((("formula vs eigenvalues of the sum (err. / lambda_1)", AtMost(EXACT)),
-                                       ("(sigma_w^2/alpha)(I+K_d)^{-1}(I-K_d^{2T}) vs sum (rel. err.)", AtMost(EXACT)),
-                                       ("(5.2.10): max ratio to the bound", AtMost(HOLDS)))),
-                source="eqs. 5.2.9-5.2.10")
-    reg.declare("D4", "Lemma 5.2.1 holds; the observed decay of P_1^y is about twice as fast as the bound",
-                "bound; about 2x", AllOf((("Lemma 5.2.1: max ratio to the bound", AtMost(HOLDS)),
-                                          ("decay rate / bound's rate (median)", Close(2.0, tol=0.6, partly_tol=1.5)))),
-                source="Lemma 5.2.1")
-    reg.declare("D5", "Lemma 5.2.2 holds and ||y||^2 concentrates near sigma_*^2 tr K", "bounds; (5.2.11)",
-                AllOf((("lower: max ||y||^2 / lambda_1^y", AtMost(HOLDS)),
-                       ("upper: max lambda_1^y / (lambda~_n ||y||^2)", AtMost(HOLDS)),
-                       ("mean ||y||^2 / (sigma_*^2 tr K)", Close(1.0, tol=0.05, partly_tol=0.15)))),
-                source="Lemma 5.2.2, eq. 5.2.11")
-    reg.declare("D6", "Lemma 5.2.3 bounds lambda_i^{P_1}/lambda_1^{P_1} for all i, at small and large T",
-                "bound", AllOf((("small T: max ratio to the bound", AtMost(HOLDS)),
-                                ("large T: max ratio to the bound", AtMost(HOLDS)))), source="Lemma 5.2.3, Fig. 5.4")
-    reg.declare("D7", "The head of the spectrum of P_1 is that of P_1^y, the tail that of P_1^{sigma_w} "
-                "(d=100, c=0.2, n=50, T=50, sigma_w^2=0.1, sigma_*^2=2)", "Fig. 5.2",
-                AllOf((("head (top 3): max factor P_1 vs P_1^y", AtMost(2.0, partly=5.0)),
-                       ("tail (i > n/2): max factor P_1 vs P_1^{sigma_w}", AtMost(2.0, partly=5.0)))),
-                source="Fig. 5.2")
-    reg.declare("D8", "Tail eigenvalues and the top eigenvalue of P(N,T) grow with T (d=100, n=50, c=0.1, "
-                "sigma_w^2=1, alpha=1/lambda_1)", "Fig. 5.5",
-                AllOf((("tail of T P(N,T) grows", IsTrue("mean log tail eigenvalue rises at every T step")),
-                       ("top of T P(N,T) grows", IsTrue("top eigenvalue rises at every T step")),
-                       ("tail of P(N,T) grows (1/(NT) as in 5.2.3)", IsTrue("mean log tail eigenvalue rises")),
-                       ("top of P(N,T) grows (1/(NT))", IsTrue("top eigenvalue rises at every T step")))),
-                source="Fig. 5.5")
-    reg.declare("D9", "Phase diagram: large sigma_*/sigma_w gives few dimensions for most (T, c); a ridge along "
-                "log T ~ c; small c is high-dimensional when sigma_*/sigma_w is small; a contiguous < 3-dimensional "
-                "region for sigma_*/sigma_w >~ 9", "Fig. 5.3; >~ 9",
-                AllOf((("share of (T, c) with <= 3 dims at ratio 10", AtLeast(0.5, partly=0.3)),
-                       ("corr(c, log T of max dimension) at ratio 10", AtLeast(0.8, partly=0.5)),
-                       ("median dims at c <= 0.1, ratio 1", AtLeast(10, partly=5)),
-                       ("smallest ratio with one < 3-dim region", Close(9.0, tol=3.0, partly_tol=6.0)))),
-                source="Fig. 5.3")
-    reg.declare("D10", "SGD: minibatch SGD ~ the Langevin model; lambda_1(P_xi) <= alpha/b; with alpha ~ b, "
-                "sigma_w^2 ~ b keeps the 95% dimension about constant", "sec. 5.3",
-                AllOf((("printed sums vs brute force (rel. err.)", AtMost(EXACT)),
-                       ("max lambda_1(P_xi) / (alpha/b)", AtMost(HOLDS)),
-                       ("SGD noise part vs Langevin (rel. err.)", AtMost(0.2, partly=0.5)),
-                       ("spread of the 95% dimension over b", AtMost(1, partly=3)))),
-                source="eq. 5.3.1")
-    M = len(KERNELS["bandwidth_factors"])
-    reg.declare("D11", f"Averaging M = {M} kernels slows the decay (about M times) but stays low-dimensional; "
-                "(5.3.2) holds", "shallower by M",
-                AllOf((("(5.3.2): max ratio to the bound", AtMost(HOLDS)),
-                       ("decay slow-down single / average", Close(M, tol=M / 2, partly_tol=0.75 * M)),
-                       ("95% dimension of P(M,T)", AtMost(10, partly=20)))),
-                source="eq. 5.3.2")
-    reg.declare("D12", "Weight decay: the analysis holds with K replaced by K + lambda I (the update's "
-                "-alpha lambda y term dropped)", "K -> K + lambda I",
-                AllOf((("exact affine closed form vs brute force (rel. err.)", AtMost(EXACT)),
-                       ("thesis's K + lambda I vs exact P(T) (max rel. err.)", AtMost(0.1, partly=0.3)),
-                       ("max |change of the 95% dimension|", AtMost(1, partly=3)))),
-                source="sec. 5.3")
-    reg.declare("D13", "Deep linear network: balanced init keeps K(u, v) nearly constant and the trajectory "
-                "~ linear dynamics; unbalanced init: K drifts and the dimension changes", "sec. 5.3, eq. 5.3.3",
-                AllOf((("balanced: kernel drift", AtMost(0.1, partly=0.3)),
-                       ("balanced: deviation from linear dynamics", AtMost(0.1, partly=0.3)),
-                       ("unbalanced / balanced kernel drift", AtLeast(2.0, partly=1.2)),
-                       ("unbalanced: |dim - linearised dim|", AtLeast(1)))),
-                source="sec. 5.3")
-    return reg
+declare_claims = registry  # the name of the first version
+CLAIM_SEEDS = 3            # draws of the problem (or of the networks) behind each claim's interval
+
+
+def estimate(value: float, values, unit: str) -> Estimate:
+    """``value`` with the min-max range of ``values`` (widened to contain it)."""
+    values = np.asarray(values, dtype=float)
+    return Estimate(float(value), float(min(values.min(), value)), float(max(values.max(), value)),
+                    f"min-max over {len(values)} {unit}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -347,8 +278,9 @@ def lemma_5_2_1_speed(seed: int = 0):
         pr = problem(c, 1.0, seed)
         for T in SPEED["Ts"]:
             ey = L.spectrum(L.pca_matrix(pr.lambda_K, pr.y_tilde, ALPHA_STRICT, T, 0.0).P1_y)
-            rows.append(dict(c=c, T=T, ratio=ey / ey[0], rho=L.rho(pr.lambda_K),
-                             speed=L.decay_rate(ey, floor=1e-8) / math.log(L.rho(pr.lambda_K))))
+            rate = L.decay_rate(ey, floor=1e-8)
+            rows.append(dict(c=c, T=T, ratio=ey / ey[0], rho=L.rho(pr.lambda_K), rate=rate,
+                             speed=rate / math.log(L.rho(pr.lambda_K))))
     return rows
 
 
@@ -453,6 +385,7 @@ class PhaseDiagram:
     cs: np.ndarray
     ratios: np.ndarray
     dims: np.ndarray
+    draws: np.ndarray | None = None   # dims[c, draw, T, ratio] of each draw of w*
 
     def at(self, ratio: float) -> np.ndarray:
         """(c, T) map at one ratio sigma_*/sigma_w of the grid."""
@@ -471,11 +404,11 @@ def phase_diagram(params) -> PhaseDiagram:
     def one(c):  # the same draws of V^T w* for every c (common random numbers: smooth maps in c)
         lam = L.sloppy_spectrum(N, c)
         yt = L.target_draws(lam, 1.0, params.phase_draws, seed=params.seed)
-        return L.phase_dimensions(lam, yt, PHASE["alpha"], Ts, ratios, FRACTION).mean(axis=0)
+        return L.phase_dimensions(lam, yt, PHASE["alpha"], Ts, ratios, FRACTION)
 
     with ThreadPoolExecutor(2) as pool:
-        dims = list(tqdm(pool.map(one, cs), total=len(cs), desc="phase diagram (c)"))
-    return PhaseDiagram(Ts, cs, ratios, np.stack(dims))
+        per_draw = np.stack(list(tqdm(pool.map(one, cs), total=len(cs), desc="phase diagram (c)")))
+    return PhaseDiagram(Ts, cs, ratios, per_draw.mean(axis=1), per_draw)
 
 
 def phase_claims(ph: PhaseDiagram) -> tuple[Measured, str]:
@@ -537,6 +470,7 @@ def sgd_experiment(params) -> dict:
         noise_model = pr.from_eigenbasis(lang.P - gd.P)
         control = L.pca_matrix_langevin(lam, yt, a, T, math.sqrt(s["sigma_w2_per_sample"] * 5), b)
         rows.append(dict(b=b, alpha=a, sigma_w2=sw**2, sgd_vs_langevin=rel_err(P_sgd - P_gd, noise_model),
+                         sgd_noise=P_sgd - P_gd, noise_model=noise_model,
                          sgd_noise_trace=float(np.trace(P_sgd - P_gd)),
                          langevin_noise_trace=float(np.trace(noise_model)),
                          dim=int(L.dimension(L.spectrum(lang.P), FRACTION)),
@@ -544,6 +478,8 @@ def sgd_experiment(params) -> dict:
                          lambda1_P_xi_ratio=float(L.P_xi_eigenvalues(lam, a, b).max() / (a / b)),
                          spectrum_sgd=L.spectrum(P_sgd), spectrum_langevin=L.spectrum(lang.P),
                          spectrum_gd=L.spectrum(gd.P)))
+    for k, r in enumerate(rows):  # the null: against the Langevin model of another batch size
+        r["sgd_vs_other_langevin"] = rel_err(r["sgd_noise"], rows[(k + 1) % len(rows)]["noise_model"])
     dims = [r["dim"] for r in rows]
     measured = Measured({"printed sums vs brute force (rel. err.)": printed,
                          "max lambda_1(P_xi) / (alpha/b)": max(r["lambda1_P_xi_ratio"] for r in rows),
@@ -553,14 +489,19 @@ def sgd_experiment(params) -> dict:
 
 
 @small_blas
-def kernel_experiment(params) -> dict:
-    """D11: M RBF kernels on the (scaled) sloppy inputs, each Gram matrix rescaled to lambda_1 = 1."""
+def kernel_experiment(params, centred: bool = True) -> dict:
+    """D11: M RBF kernels on the (scaled) sloppy inputs, each Gram matrix centred (H K H, H = I - 11^T/n;
+    ``centred=False`` keeps them raw) and rescaled to lambda_1 = 1. An uncentred RBF Gram matrix has
+    positive entries and a dominant near-constant eigenvector (the kernel's mean), which alone holds most
+    of its trace; centring removes it, as CKA-style kernel comparisons do."""
     f, T = FIG52, KERNELS["T"]
     pr = problem(f["c"], f["sigma_star2"], params.seed)
     X = math.sqrt(N) * pr.A
     sq = np.sum(X**2, axis=1)
     h = float(np.median(np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0))[np.triu_indices(N, 1)]))
-    Ks = np.stack([K / L.spectrum(K)[0] for K in (L.rbf_gram(X, g * h) for g in KERNELS["bandwidth_factors"])])
+    H = np.eye(N) - np.ones((N, N)) / N if centred else np.eye(N)
+    grams = [H @ L.rbf_gram(X, g * h) @ H for g in KERNELS["bandwidth_factors"]]
+    Ks = np.stack([(K + K.T) / 2 / L.spectrum(K)[0] for K in grams])
     lams = np.maximum(L.spectrum(Ks), 1e-300)
     sw, a = math.sqrt(f["sigma_w2"]), f["alpha"]
     P, P1 = L.pca_matrix_kernels(Ks, pr.y, a, T, sw)
@@ -569,6 +510,12 @@ def kernel_experiment(params) -> dict:
     single_rates = [L.decay_rate(L.spectrum(L.pca_matrix_kernels(K[None], pr.y, a, T, 0.0)[1])) for K in Ks]
     e1 = L.spectrum(P1)
     bound = L.kernel_bound_5_3_2(lams, a, T, sw, float(pr.y @ pr.y))
+    copies = np.stack([Ks[0]] * len(Ks))  # null: M copies of one kernel (no averaging)
+    copies_rate = L.decay_rate(L.spectrum(L.pca_matrix_kernels(copies, pr.y, a, T, 0.0)[1]))
+    iso = np.eye(N)[None]  # null: the identity Gram matrix
+    null = {"decay slow-down single / average": float(single_rates[0] / copies_rate),
+            "95% dimension of P(M,T)": int(L.dimension(L.spectrum(L.pca_matrix_kernels(iso, pr.y, a, T, sw)[0]),
+                                                        FRACTION))}
     measured = Measured({"(5.3.2): max ratio to the bound": max_ratio(e1 / e1[0], bound),
                          "decay slow-down single / average":
                              float(np.mean(single_rates) / L.decay_rate(L.spectrum(target))),
@@ -578,7 +525,7 @@ def kernel_experiment(params) -> dict:
                 top_vs_constant=np.abs(top.sum(axis=1)) / math.sqrt(N),
                 single_dims=[int(L.dimension(L.spectrum(Pm), FRACTION)) for Pm, _ in singles],
                 single_spectra=[L.spectrum(P1m) for _, P1m in singles], spectrum_P1=e1, bound=bound,
-                measured=measured)
+                measured=measured, null=null)
 
 
 @small_blas
@@ -595,7 +542,9 @@ def weight_decay_experiment(params) -> dict:
         second = sw**2 * pr.K + np.outer(pr.y, pr.y)
         brute = L.P_by_moments(M, -pr.y, second, min(T, BRUTE_T_MAX), offset=-a * wd * pr.y)
         e_exact, e_thesis = L.spectrum(exact.P), L.spectrum(thesis.P)
+        no_decay = L.pca_matrix(pr.lambda_K, pr.y_tilde, a, T, sw)
         rows.append(dict(weight_decay=wd, alpha=a, brute=rel_err(pr.from_eigenbasis(exact.P), brute),
+                         no_decay_vs_exact=rel_err(no_decay.P, exact.P),
                          thesis_vs_exact=rel_err(thesis.P, exact.P), spectrum_exact=e_exact, spectrum_thesis=e_thesis,
                          dim_exact=int(L.dimension(e_exact, FRACTION)),
                          dim_thesis=int(L.dimension(e_thesis, FRACTION))))
@@ -639,3 +588,225 @@ def deep_linear_experiment(params) -> dict:
                                 "unbalanced / balanced kernel drift": unb["drift_max"] / bal["drift_max"],
                                 "unbalanced: |dim - linearised dim|": abs(unb["dim"] - unb["dim_linearised"])})
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# The chapter's checks and claims: measured values with intervals and nulls (issue 14)
+# ---------------------------------------------------------------------------------------
+def with_seed(params, seed: int):
+    """``params`` with another seed (the other knobs unchanged)."""
+    from netsim.profiles import Params
+
+    return Params(params.profile, {**dict(params), "seed": int(seed)})
+
+
+def check_values(d1: Measured, checks, mc: dict, lp2: dict, f51: dict, f54: list[dict]) -> dict:
+    """The values of checks D1a-D6b (id -> number) from the chapter's exactness and bound runs."""
+    d2, d3, d6 = d2_measured(checks, mc, lp2), d3_measured(checks, f51), d6_measured(checks, f54)
+    return {"D1a": d1["GD residuals vs K_d^t r_0 (rel. err.)"], "D1b": d1["K_T closed form vs sum (rel. err.)"],
+            "D1c": d1["rbar(N,T) vs K_T rbar(N,0) (rel. err.)"],
+            **dict(zip(("D2a", "D2b", "D2c", "D2d", "D2e", "D2f"), d2.values())),
+            **dict(zip(("D3a", "D3b", "D3c"), d3.values())),
+            "D4a": float(checks["Lemma 5.2.1 ratio"].max()),
+            "D5a": float(checks["Lemma 5.2.2 lower"].max()), "D5b": float(checks["Lemma 5.2.2 upper"].max()),
+            **dict(zip(("D6a", "D6b"), d6.values()))}
+
+
+def reference_rate(c: float, n: int = N) -> float:
+    """The decay rate pi^2 / (n c) per index that the thesis reads off Lemma 5.2.1."""
+    return math.pi ** 2 / (n * c)
+
+
+def d4_claim(seeds: int = CLAIM_SEEDS, seed: int = 0) -> tuple[Estimate, float, list[dict]]:
+    """D4: median over the SPEED settings with T >= n of (decay rate of P_1^y / (pi^2/(n c))),
+    over ``seeds`` draws of the problem (value: the first draw); the null runs the rate estimator
+    on a spectrum that decays exactly at the reference rate. Also returns the rows of every draw."""
+    rows, medians = [], []
+    for s in range(seed, seed + seeds):
+        draw = [dict(r, seed=s, vs_reference=r["rate"] / reference_rate(r["c"])) for r in lemma_5_2_1_speed(s)]
+        rows += draw
+        medians.append(float(np.median([r["vs_reference"] for r in draw if r["T"] >= N])))
+    null = float(np.median([L.decay_rate(np.exp(-reference_rate(c) * np.arange(N)), floor=1e-8) / reference_rate(c)
+                            for c in SPEED["cs"]]))
+    return estimate(medians[0], medians, "draws of the problem"), null, rows
+
+
+def d5_claim(draws: int, seed: int = 0) -> tuple[Estimate, float, float]:
+    """D5: relative standard deviation of ||y||^2 / (sigma_*^2 tr K) over draws of w* with its
+    bootstrap over draws; the null (rank-one K: sqrt(2)) and the closed form sqrt(2 sum lambda^2) / sum lambda."""
+    ratio = norm_y_concentration(draws, seed)
+    est = bootstrap(lambda idx: float(ratio[idx].std() / ratio[idx].mean()), len(ratio), unit="draws of w*",
+                    seed=seed)
+    lam = L.sloppy_spectrum(N, FIG52["c"])
+    return est, math.sqrt(2.0), float(math.sqrt(2 * np.sum(lam ** 2)) / lam.sum())
+
+
+def d7_claim(draws: int = 5) -> tuple[dict, dict]:
+    """D7: per draw of w*, the largest factor max(a/b, b/a) between P_1 and P_1^y over the head (top 3) and
+    between P_1 and P_1^{sigma_w} over the tail (i > n/2); median and range over draws. Null: the
+    components swapped."""
+    f = FIG52
+    factor = lambda a, b: float(np.max(np.maximum(a / b, b / a)))  # noqa: E731
+    head, tail, head0, tail0 = [], [], [], []
+    for s in range(draws):
+        pr = problem(f["c"], f["sigma_star2"], s)
+        parts = L.pca_matrix(pr.lambda_K, pr.y_tilde, f["alpha"], f["T"], math.sqrt(f["sigma_w2"]))
+        e1, ey, es = L.spectrum(parts.P1), L.spectrum(parts.P1_y), np.diag(parts.P1_sigma_w)
+        head.append(factor(e1[:3], ey[:3]))
+        tail.append(factor(e1[N // 2:], es[N // 2:]))
+        head0.append(factor(e1[:3], es[:3]))
+        tail0.append(factor(e1[N // 2:], np.maximum(ey[N // 2:], 1e-300)))
+    names = ("head (top 3): max factor P_1 vs P_1^y", "tail (i > n/2): max factor P_1 vs P_1^{sigma_w}")
+    measured = {names[0]: spread(head, unit="draws of w*", center="median"),
+                names[1]: spread(tail, unit="draws of w*", center="median")}
+    null = {names[0]: float(np.median(head0)), names[1]: min(1e300, float(np.median(tail0)))}
+    return measured, null
+
+
+def growth_per_decade(spectra: dict, tail_from: int = N // 2) -> tuple[float, float]:
+    """Smallest log10 growth per decade of T of T P's mean log tail (i > tail_from) and of its top
+    eigenvalue, over successive T of ``spectra`` (T -> eigenvalues of P, normalised by 1/(NT))."""
+    Ts = sorted(spectra)
+    logT = np.log10(Ts)
+    tail = np.array([np.mean(np.log10(np.maximum(spectra[T][tail_from:] * T, 1e-300))) for T in Ts])
+    top = np.log10([spectra[T][0] * T for T in Ts])
+    return float(np.min(np.diff(tail) / np.diff(logT))), float(np.min(np.diff(top) / np.diff(logT)))
+
+
+@small_blas
+def fig55_claim(params, groups: int = 4) -> dict:
+    """Fig. 5.5 and D8: the simulated P(N, T) on ``groups`` disjoint groups of initialisations; the
+    growth of T P per decade of T from the mean of the groups' P, its range over groups, and the null
+    (the same growth between two groups at the same T, every T and neighbouring pair of groups);
+    also the closed-form P(T) spectra in both normalisations."""
+    f = FIG55
+    pr = problem(f["c"], f["sigma_star2"], params.seed)
+    W0 = L.initial_weights(params.fig55_inits, D, math.sqrt(f["sigma_w2"]), seed=params.seed + 5)
+    size = len(W0) // groups
+    per_group = [L.monte_carlo_P(L.gd_residuals(pr.A, pr.y, W0[g * size:(g + 1) * size], f["alpha"], max(f["Ts"])),
+                                 f["Ts"]) for g in range(groups)]
+    Ts = sorted(f["Ts"])
+    spectra = {T: L.spectrum(np.mean([Pg[T] for Pg in per_group], axis=0)) for T in Ts}
+    group_spectra = [{T: L.spectrum(Pg[T]) for T in Ts} for Pg in per_group]
+    point = growth_per_decade(spectra)
+    by_group = np.array([growth_per_decade(sp) for sp in group_spectra])
+    null = []
+    for g in range(groups):
+        a, b = group_spectra[g], group_spectra[(g + 1) % groups]
+        for T in Ts:  # "growth" from group a to group b at the same T, counted as one decade
+            null.append(growth_per_decade({1: a[T] / 1, 10: b[T] / 10}))
+    null = np.array(null)
+    names = ("tail of T P(N,T): smallest log10 growth of the mean log tail per decade of T",
+             "top of T P(N,T): smallest log10 growth per decade of T")
+    measured = {k: estimate(point[i], by_group[:, i], "groups of initialisations") for i, k in enumerate(names)}
+    nulls = {k: null_range(null[:, i], unit="group pairs and T") for i, k in enumerate(names)}
+    closed = {T: L.spectrum(L.pca_matrix(pr.lambda_K, pr.y_tilde, f["alpha"], T, math.sqrt(f["sigma_w2"])).P) for T in Ts}
+    normalised = dict(tail=[float(np.mean(np.log10(closed[T][N // 2:]))) for T in Ts], top=[float(closed[T][0]) for T in Ts])
+    return dict(spectra=spectra, measured=measured, null=nulls, closed=closed, normalised=normalised,
+                closed_growth=growth_per_decade(closed))
+
+
+def _phase_parts(Ts, cs, ratios, dims) -> dict:
+    """D9's four statistics of one (c, T, ratio) map of dimensions, on the grid points T >= 2."""
+    from scipy import ndimage
+
+    keep = Ts >= 2
+    Ts, dims = Ts[keep], dims[:, keep]
+    at = lambda r: dims[:, :, int(np.flatnonzero(np.isclose(ratios, r))[0])]  # noqa: E731
+    ridge = [(c, math.log10(Ts[j])) for c, col in zip(cs, at(10)) for j in [int(np.argmax(col))]
+             if col.max() - col.min() >= 1 and 0 < j < len(Ts) - 1]
+    corr = float(np.corrcoef(np.array(ridge).T)[0, 1]) if len(ridge) >= 3 else None
+    one_region = [ndimage.label(dims[:, :, k] < 3)[1] == 1 for k in range(len(ratios))]
+    bad = np.flatnonzero(~np.array(one_region))
+    start = 0 if len(bad) == 0 else bad[-1] + 1
+    return dict(share=float(np.mean(at(10) <= 3)), share_ratio1=float(np.mean(at(1) <= 3)), corr=corr, ridge=ridge,
+                median=float(np.median(at(1)[cs <= 0.1])), median_ratio10=float(np.median(at(10)[cs <= 0.1])),
+                threshold=float(ratios[start]) if start < len(ratios) else None,
+                one_region=[float(r) for r, ok in zip(ratios, one_region) if ok],
+                boundary_maxima=int(np.sum(np.argmax(at(10), axis=1) == 0)))
+
+
+def phase_claim(ph: PhaseDiagram, permutations: int = 200, seed: int = 0) -> dict:
+    """D9a-d from the phase diagram: each statistic on the map averaged over draws of w* (T >= 2), with
+    the range over the draws' own maps, and the nulls (ratio 1 for D9a, the slopes permuted across the
+    ridge points for D9b, ratio 10 for D9c). A statistic that cannot be measured (fewer than 3 ridge
+    points; no ratio of the grid with one region) is None."""
+    mean = _phase_parts(ph.Ts, ph.cs, ph.ratios, ph.dims)
+    draws = [_phase_parts(ph.Ts, ph.cs, ph.ratios, ph.draws[:, k]) for k in range(ph.draws.shape[1])]
+
+    def est(key):
+        values = [d[key] for d in draws if d[key] is not None]
+        if mean[key] is None:
+            return None
+        return estimate(mean[key], values or [mean[key]], "draws of w*")
+
+    out = dict(mean=mean, draws=draws, D9a=est("share"), D9b=est("corr"), D9c=est("median"), D9d=est("threshold"),
+               D9a_null=mean["share_ratio1"], D9c_null=mean["median_ratio10"], D9b_null=None)
+    if mean["corr"] is not None:
+        rng = np.random.default_rng(seed)
+        c, logT = np.array(mean["ridge"]).T
+        out["D9b_null"] = null_range([float(np.corrcoef(rng.permutation(c), logT)[0, 1]) for _ in range(permutations)])
+    return out
+
+
+def sgd_claim(params, seeds: int = CLAIM_SEEDS) -> dict:
+    """D10 over ``seeds`` draws (problem, initialisations and minibatches): the checks' values (worst
+    over draws), the claim's parts (first draw, range over draws) and nulls."""
+    runs = [sgd_experiment(with_seed(params, params.seed + k)) for k in range(seeds)]
+    noise = [max(r["sgd_vs_langevin"] for r in run["rows"]) for run in runs]
+    spread_b = [run["measured"]["spread of the 95% dimension over b"] for run in runs]
+    fixed = [max(r["dim_fixed_sigma_w"] for r in run["rows"]) - min(r["dim_fixed_sigma_w"] for r in run["rows"])
+             for run in runs]
+    other = [max(r["sgd_vs_other_langevin"] for r in run["rows"]) for run in runs]
+    names = ("SGD noise part vs Langevin (rel. err.)", "spread of the 95% dimension over b")
+    return dict(first=runs[0],
+                checks={"D10a": max(run["measured"]["printed sums vs brute force (rel. err.)"] for run in runs),
+                        "D10b": max(run["measured"]["max lambda_1(P_xi) / (alpha/b)"] for run in runs)},
+                measured={names[0]: estimate(noise[0], noise, "draws"), names[1]: estimate(spread_b[0], spread_b, "draws")},
+                null={names[0]: estimate(other[0], other, "draws"), names[1]: estimate(fixed[0], fixed, "draws")})
+
+
+def kernel_claim(params, seeds: int = CLAIM_SEEDS) -> dict:
+    """D11 over ``seeds`` draws of the problem: check D11a (worst draw), the parts (first draw, range)
+    and the nulls (first draw); also the uncentred first draw for comparison."""
+    runs = [kernel_experiment(with_seed(params, params.seed + k)) for k in range(seeds)]
+    names = ("decay slow-down single / average", "95% dimension of P(M,T)")
+    return dict(first=runs[0], uncentred=kernel_experiment(params, centred=False),
+                checks={"D11a": max(run["measured"]["(5.3.2): max ratio to the bound"] for run in runs)},
+                measured={k: estimate(runs[0]["measured"][k], [run["measured"][k] for run in runs], "draws of the problem")
+                          for k in names}, null=runs[0]["null"])
+
+
+def weight_decay_claim(params, seeds: int = CLAIM_SEEDS) -> dict:
+    """D12 over ``seeds`` draws of the problem: check D12a, the small-lambda and lambda = 0.1 errors and the
+    dimension change (first draw, range), and the null (the error of ignoring weight decay)."""
+    runs = [weight_decay_experiment(with_seed(params, params.seed + k)) for k in range(seeds)]
+    small = [max(r["thesis_vs_exact"] for r in run["rows"] if r["weight_decay"] <= 0.01) for run in runs]
+    large = [max(r["thesis_vs_exact"] for r in run["rows"] if r["weight_decay"] > 0.01) for run in runs]
+    dims = [run["measured"]["max |change of the 95% dimension|"] for run in runs]
+    first = runs[0]
+    none_small = max(r["no_decay_vs_exact"] for r in first["rows"] if r["weight_decay"] <= 0.01)
+    none_large = max(r["no_decay_vs_exact"] for r in first["rows"] if r["weight_decay"] > 0.01)
+    names = ("thesis's K + lambda I vs exact P(T), lambda <= 0.01 (max rel. err.)",
+             "thesis's K + lambda I vs exact P(T), lambda = 0.1 (rel. err.)", "max |change of the 95% dimension|")
+    return dict(first=first, checks={"D12a": max(run["measured"]["exact affine closed form vs brute force (rel. err.)"]
+                                                for run in runs)},
+                measured=dict(zip(names, (estimate(small[0], small, "draws of the problem"),
+                                          estimate(large[0], large, "draws of the problem"),
+                                          estimate(dims[0], dims, "draws of the problem")))),
+                null={names[0]: none_small, names[1]: none_large})
+
+
+def deep_linear_claim(params, seeds: int = CLAIM_SEEDS) -> dict:
+    """D13 over ``seeds`` draws of the networks and the problem: the parts (first draw, range) and the
+    nulls (balanced parts: the unbalanced networks; ratio: a second balanced draw over the first; the
+    dimension part: the balanced networks)."""
+    runs = [deep_linear_experiment(with_seed(params, params.seed + k)) for k in range(seeds)]
+    other = deep_linear_experiment(with_seed(params, params.seed + 10))
+    names = list(runs[0]["measured"])
+    measured = {k: estimate(runs[0]["measured"][k], [run["measured"][k] for run in runs], "draws") for k in names}
+    unb, bal = runs[0]["unbalanced"], runs[0]["balanced"]
+    null = {names[0]: unb["drift_max"], names[1]: unb["deviation"],
+            names[2]: other["balanced"]["drift_max"] / bal["drift_max"],
+            names[3]: abs(bal["dim"] - bal["dim_linearised"])}
+    return dict(first=runs[0], measured=measured, null=null)
