@@ -8,24 +8,51 @@ STAMP := $(VENV)/.netsim-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 CHAPTERS := book/chapters
 NB ?= 00_tour
+BOOK ?= book
 PARAMS ?=
 
-.PHONY: venv book chapters chapter test unit notebooks-test bench clean-book clean-cache lab
+.PHONY: venv book html pages smoke-book smoke-site chapters chapter test unit notebooks-test bench clean-book clean-cache lab lock site-check
 
 venv: $(STAMP)
 
-# torch/torchvision are pinned to the builds this machine has on disk; jupyter-book<2 builds offline.
-$(STAMP): pyproject.toml
+# Every package is installed at the exact version of requirements.lock (`make lock` writes it);
+# torch/torchvision are the builds this machine has on disk; jupyter-book<2 builds offline.
+LOCK := requirements.lock
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install --quiet -e ".[book,test]"
+	$(PY) -m pip install --quiet -c $(LOCK) torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[book,test]"
+	touch $(STAMP)
+
+# Pin the environment: exact versions of what .venv holds for netsim-compendium[book,test]
+# -> requirements.lock and environment.yml (packages added by hand, e.g. ruff, are left out).
+# The venv is what the new lock describes, so its stamp is refreshed (no reinstall follows).
+lock: $(STAMP)
+	$(PY) -m netsim.book.lock $(LOCK) environment.yml
 	touch $(STAMP)
 
 # Execute every notebook at the `book` profile into book/chapters, then render the site.
 book: chapters
-	$(VENV)/bin/jupyter-book build book
+	@$(MAKE) --no-print-directory html
+
+# Render the chapters already executed in book/chapters (no execution): the generated pages first
+# (claims scoreboard, reproducibility appendix; git-ignored), then Jupyter Book.
+html: pages
+	$(VENV)/bin/jupyter-book build --all book
 	@echo "Open book/_build/html/index.html"
+
+pages: $(STAMP)
+	$(PY) -m netsim.book.scoreboard book
+	$(PY) -m netsim.book.appendix book $(LOCK)
+
+# Load every built page in headless Chromium (Debian's package) and check links, images, chapters,
+# claims tables and the scoreboard; screenshots land in book/_build/screenshots/.
+site-check: $(STAMP)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "make site-check needs Debian's chromium package: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+	$(PY) -m netsim.book.site_check $(BOOK)
 
 chapters: $(STAMP)
 	mkdir -p $(CHAPTERS)
@@ -42,8 +69,25 @@ chapter: $(STAMP)
 	mkdir -p $(CHAPTERS)
 	NETSIM_CHAPTERS=$(CURDIR)/$(CHAPTERS) $(PY) -m papermill notebooks/$(NB).ipynb $(CHAPTERS)/$(NB).ipynb --cwd notebooks --kernel python3 $(PARAMS)
 
-# Unit tests, then every notebook executed by nbval at the smoke profile.
-test: unit notebooks-test
+# Unit tests, then every notebook executed by nbval at the smoke profile, then the smoke-profile
+# book built and checked in Chromium (a broken chapter or page fails CI).
+test: unit notebooks-test smoke-book
+
+# The book from the smoke-profile notebooks, in build/smoke-book (the book's sources copied there;
+# book/chapters is left alone), then the site check.
+SMOKE_BOOK := build/smoke-book
+smoke-book: $(STAMP)
+	rm -rf $(SMOKE_BOOK) && mkdir -p $(SMOKE_BOOK)
+	cp -r $(filter-out book/_build book/chapters book/scoreboard.md book/appendix.md,$(wildcard book/*)) $(SMOKE_BOOK)/
+	NETSIM_PROFILE=smoke $(MAKE) --no-print-directory chapters CHAPTERS=$(SMOKE_BOOK)/chapters
+	@$(MAKE) --no-print-directory smoke-site
+
+# Render and check the smoke book from the chapters already in build/smoke-book/chapters.
+smoke-site: $(STAMP)
+	$(PY) -m netsim.book.scoreboard $(SMOKE_BOOK)
+	$(PY) -m netsim.book.appendix $(SMOKE_BOOK) $(LOCK)
+	$(VENV)/bin/jupyter-book build --all $(SMOKE_BOOK)
+	@$(MAKE) --no-print-directory site-check BOOK=$(SMOKE_BOOK)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
