@@ -47,7 +47,7 @@ PROFILE = {
     "book": dict(models=("mlp", "allcnn", "resnet_small"), optimizers=("sgd", "nesterov", "adam"),
                  batch_sizes=(64, 256), weight_decays=(False, True), augmentations=(False,), seeds=1, epochs=30,
                  slow_epochs=80,
-                 eval_size=1000, num_checkpoints=16, tube_seeds=6, centroid_seeds=10, corner_tasks=3,
+                 eval_size=1000, num_checkpoints=16, tube_seeds=6, centroid_seeds=6, corner_tasks=3,
                  synthetic_seeds=1, synthetic_students=16, synthetic_epochs=20, permutations=999, geodesic_points=50,
                  augmented_optimizers=("sgd",), augmented_tubes=("allcnn", "mlp"), synthetic_corners=3, corner_inits=4,
                  resamples=100, null_draws=2, processes=2, device="auto"),
