@@ -3,7 +3,6 @@ import copy
 
 import numpy as np
 import pytest
-import threadpoolctl
 import torch
 from torch import nn
 
@@ -11,14 +10,7 @@ from netsim.metrics import KernelSketcher
 from netsim.metrics import gradient_baselines as gb
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Two threads on two shared cores spin against each other; one is far faster at these sizes.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpoolctl.threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def _linear(seed=0, d=4, classes=3):

@@ -1,7 +1,6 @@
 """Tests of netsim.probes: block features and eq.-5 gradients against torch.autograd.grad."""
 import numpy as np
 import pytest
-import threadpoolctl
 import torch
 from torch import nn
 
@@ -10,14 +9,7 @@ from netsim.metrics import KernelSketcher, count_sketch
 from netsim.models import build_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Two threads on two shared cores spin against each other; one is far faster at these sizes.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpoolctl.threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def _two_layer(seed=0):

@@ -1,0 +1,19 @@
+"""Shared fixtures of the test suite."""
+import pytest
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test with one torch and one BLAS thread.
+
+    On two shared cores two threads spin against each other; one is far faster at the small sizes
+    of these tests. Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import threadpoolctl
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpoolctl.threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
