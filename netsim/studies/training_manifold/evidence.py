@@ -24,7 +24,7 @@ __all__ = [
     "first_negative_rank", "start_distance", "progress_fit", "geodesic_bulge", "split_ratio", "scale_comparison",
     "subset_epd_runs", "four_point_bootstrap", "joint_epd", "joint_epd_bootstrap", "rejoin_bootstrap",
     "geodesic_closeness", "distortion_bootstrap", "slice_bootstrap", "tube_bootstrap",
-    "augmentation_bootstrap",
+    "augmentation_bootstrap", "tube_claim",
 ]
 
 
@@ -498,3 +498,24 @@ def augmentation_bootstrap(widths_plain: np.ndarray, widths_augmented: np.ndarra
                     n_resamples=n_resamples, seed=seed)
     half = len(wp) // 2
     return est, float(np.median(wp[half:]) / np.median(wp[:half]))
+
+
+def tube_claim(versus: dict, aug_effect: dict, *, n_resamples: int = 200, seed: int = 0):
+    """A9's two parts with their intervals and nulls.
+
+    Parameters
+    ----------
+    versus : the result of :func:`netsim.studies.training_manifold.tube_against_nearest`.
+    aug_effect : architecture -> :func:`netsim.studies.training_manifold.augmentation_tube_effect`;
+        the claim uses the architecture with the smaller late-width ratio.
+
+    Returns
+    -------
+    (measured {part: Estimate}, null {part: value})
+    """
+    tube_est = tube_bootstrap(versus["D"], versus["k"], versus["groups"], n_resamples=n_resamples, seed=seed)
+    e = aug_effect[min(aug_effect, key=lambda m: aug_effect[m]["late_ratio"])]
+    aug_est, aug_null = augmentation_bootstrap(e["widths_plain"], e["widths_augmented"], e["late_mask_plain"],
+                                               e["late_mask_augmented"], n_resamples=n_resamples, seed=seed)
+    parts = ("tube / nearest configuration", "augmentation")
+    return dict(zip(parts, (tube_est, aug_est))), dict(zip(parts, (versus["null_ratio"], aug_null)))
