@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -174,6 +175,16 @@ def test_atypical_sweep_and_trained_fim_tiny():
     p = 200 * 3 + 3 + 3 * 10 + 10
     assert set(fims) == {(c, w) for c in (0.001, 0.1) for w in ("init", "end")} | {(c, "end", 0) for c in (0.001, 0.1)}
     assert all(v.shape == (p,) and np.all(np.diff(v) <= 1e-12) for v in fims.values())
+
+
+def test_atypical_sweep_in_worker_processes_equals_the_sequential_sweep():
+    args = dict(widths=(3,), seeds=2, cs=(0.001, 0.1), progress=False)
+    one = S.atypical_sweep(40, 30, 1, **args)
+    two = S.atypical_sweep(40, 30, 1, processes=2, **args)
+    pd.testing.assert_frame_equal(one["table"], two["table"])
+    for key, (init, end) in one["models"].items():
+        assert np.array_equal(S.flat_weights(end), S.flat_weights(two["models"][key][1]))
+        assert np.array_equal(one["correct"][key], two["correct"][key])
 
 
 def test_proposals_report_bounds(trained):

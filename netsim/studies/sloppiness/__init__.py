@@ -15,6 +15,7 @@ The spectra and bounds themselves live in :mod:`netsim.metrics.curvature` and
 from __future__ import annotations
 
 import copy
+import functools
 import math
 
 import numpy as np
@@ -52,15 +53,15 @@ PROFILE = {
     "smoke": dict(width=8, epochs=3, curvature_n=150, synth_n=1000, synth_test=500, synth_epochs=3,
                   mc_samples=50, num_scales=60, random_epochs=2, spectra_n=500, flat_n=300,
                   sweep_n=300, sweep_test=200, sweep_epochs=2, sweep_widths=(10, 40), sweep_seeds=1,
-                  dr_steps=10, prior_n=100, seed=0),
+                  dr_steps=10, prior_n=100, sweep_processes=1, seed=0),
     "book": dict(width=40, epochs=100, curvature_n=None, synth_n=20000, synth_test=5000, synth_epochs=30,
                  mc_samples=1000, num_scales=100, random_epochs=100, spectra_n=5000, flat_n=1000,
                  sweep_n=5000, sweep_test=2000, sweep_epochs=200, sweep_widths=(10, 100, 500), sweep_seeds=2,
-                 dr_steps=2000, prior_n=2000, seed=0),
+                 dr_steps=2000, prior_n=2000, sweep_processes=2, seed=0),
     "paper": dict(width=40, epochs=100, curvature_n=None, synth_n=20000, synth_test=10000, synth_epochs=50,
                   mc_samples=1000, num_scales=100, random_epochs=200, spectra_n=20000, flat_n=2000,
                   sweep_n=50000, sweep_test=10000, sweep_epochs=100, sweep_widths=(10, 100, 500), sweep_seeds=2,
-                  dr_steps=20000, prior_n=5000, seed=0),
+                  dr_steps=20000, prior_n=5000, sweep_processes=2, seed=0),
 }
 
 
@@ -856,14 +857,35 @@ def student(width: int, seed: int = 0):
     return build_model("mlp", (SWEEP["d"],), SWEEP["num_classes"], widths=(width,), bias=True)
 
 
+@functools.lru_cache(maxsize=8)
+def _sweep_data_cached(c: float, n: int, n_test: int, seed: int):
+    return sweep_data(c, n, n_test, seed=seed)
+
+
+def _sweep_student(c: float, w: int, s: int, n: int, n_test: int, epochs: int, seed: int):
+    """One student of :func:`atypical_sweep` (a process-pool job): its row, models and test hits."""
+    import torch
+
+    X, y, Xt, yt = _sweep_data_cached(c, n, n_test, seed)
+    init, end = train(student(w, seed=s), X, y, epochs, seed=s, snapshots=(0.0, 1.0),
+                      batch_size=SWEEP["batch_size"])
+    (e, l), (te, _) = error_and_loss(end, X, y), error_and_loss(end, Xt, yt)
+    row = dict(c=c, width=w, seed=s, train_error=e, train_loss_bits=l, test_error=te,
+               interpolated=e <= INTERPOLATION_TOL)
+    with torch.no_grad():
+        correct = (end(Xt).argmax(1) == yt).numpy()
+    return row, init, end, correct
+
+
 def atypical_sweep(n: int, n_test: int, epochs: int, widths=(10, 100, 500), seeds: int = 2, cs=None,
-                   seed: int = 0, progress: bool = True) -> dict:
+                   seed: int = 0, progress: bool = True, processes: int = 1) -> dict:
     """Students of each width trained on the atypical problem of each c (thesis sec. 4.4, C.4).
 
     Adam, batch 500, cosine 1e-3 -> 1e-5 for ``epochs`` epochs (the thesis trains "until they
     interpolate"; whether a student did is recorded, see :data:`INTERPOLATION_TOL`). The data
     (inputs and teacher) are fixed by ``seed``; student ``s`` of ``seeds`` has initialisation
-    and batch order seed + s.
+    and batch order seed + s. Every student trains on one thread, so ``processes`` > 1 trains
+    that many at a time in worker processes with the same results.
 
     Returns
     -------
@@ -875,23 +897,23 @@ def atypical_sweep(n: int, n_test: int, epochs: int, widths=(10, 100, 500), seed
     from tqdm.auto import tqdm
 
     cs = SWEEP["cs"] if cs is None else tuple(cs)
-    import torch
-
-    rows, models, correct = [], {}, {}
     jobs = [(c, w, seed + s) for c in cs for w in widths for s in range(seeds)]
-    data = {}
-    for c, w, s in tqdm(jobs, desc="atypical sweep", disable=not progress):
-        if c not in data:
-            data[c] = sweep_data(c, n, n_test, seed=seed)
-        X, y, Xt, yt = data[c]
-        init, end = train(student(w, seed=s), X, y, epochs, seed=s, snapshots=(0.0, 1.0),
-                          batch_size=SWEEP["batch_size"])
-        (e, l), (te, _) = error_and_loss(end, X, y), error_and_loss(end, Xt, yt)
-        rows.append(dict(c=c, width=w, seed=s, train_error=e, train_loss_bits=l, test_error=te,
-                         interpolated=e <= INTERPOLATION_TOL))
+    args = [(c, w, s, n, n_test, epochs, seed) for c, w, s in jobs]
+    if processes > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = list(tqdm(pool.map(_sweep_student, *zip(*args)), total=len(args), desc="atypical sweep",
+                             disable=not progress))
+    else:
+        done = [_sweep_student(*a) for a in tqdm(args, desc="atypical sweep", disable=not progress)]
+    rows, models, correct = [], {}, {}
+    for (c, w, s), (row, init, end, hits) in zip(jobs, done):
+        rows.append(row)
         models[(c, w, s)] = (init, end)
-        with torch.no_grad():
-            correct[(c, w, s)] = (end(Xt).argmax(1) == yt).numpy()
+        correct[(c, w, s)] = hits
+    data = {c: _sweep_data_cached(c, n, n_test, seed) for c in cs}
     return dict(table=pd.DataFrame(rows), models=models, data=data, correct=correct)
 
 
