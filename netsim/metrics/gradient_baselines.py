@@ -68,6 +68,16 @@ def _labels(y, n: int, num_classes: int | None, name: str = "y") -> torch.Tensor
 
 
 # --------------------------------------------------------------------------- Task2Vec
+
+def _empirical_labels(argument: str, value: str, y, n: int):
+    """The checked labels when ``argument`` is ``"empirical"`` (they are then required), else None."""
+    if value != "empirical":
+        return None
+    if y is None:
+        raise ValueError(f"{argument}='empirical' needs labels y")
+    return _labels(y, n, None)
+
+
 def task2vec(model: nn.Module, x, y=None, *, batch_size: int = 64, fisher: str = "model",
              device="cpu") -> np.ndarray:
     """Task2Vec embedding: the diagonal of the Fisher information of ``model`` on ``x`` (eqs. 1-2).
@@ -97,11 +107,7 @@ def task2vec(model: nn.Module, x, y=None, *, batch_size: int = 64, fisher: str =
 
     _choice("fisher", fisher, FISHERS)
     x, batch_size = _inputs(x), _batch_size(batch_size)
-    labels = None
-    if fisher == "empirical":
-        if y is None:
-            raise ValueError("fisher='empirical' needs labels y")
-        labels = _labels(y, x.shape[0], None)
+    labels = _empirical_labels("fisher", fisher, y, x.shape[0])
     model.to(device)
     params = {name: p.detach() for name, p in model.named_parameters()}
     if not params:
@@ -203,11 +209,7 @@ def fisher_rao_norm(model: nn.Module, x, y=None, *, expectation: str = "model", 
     depth = count_weight_layers(model) if depth is None else int(depth)
     if depth < 1:
         raise ValueError(f"depth (L + 1) must be >= 1; got {depth}")
-    labels = None
-    if expectation == "empirical":
-        if y is None:
-            raise ValueError("expectation='empirical' needs labels y")
-        labels = _labels(y, x.shape[0], None)
+    labels = _empirical_labels("expectation", expectation, y, x.shape[0])
     model.to(device)
     total = 0.0
     with _eval_mode(model), torch.no_grad():

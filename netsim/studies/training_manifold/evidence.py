@@ -16,6 +16,7 @@ import numpy as np
 
 from netsim import metrics
 from netsim.claims import Estimate
+from netsim.studies.tour import r_squared
 from netsim.uncertainty import bootstrap, null_range
 
 __all__ = [
@@ -58,6 +59,13 @@ def run_points(run_of_point) -> list[np.ndarray]:
     return [np.flatnonzero(run_of_point == r) for r in np.unique(run_of_point)]
 
 
+def _per_sample_bhattacharyya(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """d_B per sample (..., N), with the coefficient clamp of :func:`netsim.metrics.bhattacharyya`."""
+    from netsim.metrics.predictions import BC_FLOOR, _coefficients
+
+    return -np.log(np.maximum(_coefficients(p, q), BC_FLOOR))
+
+
 def first_negative_rank(eigenvalues, top: int = 10) -> int:
     """1-based rank of the first negative eigenvalue among the ``top`` largest by magnitude
     (``top + 1`` when none is negative)."""
@@ -72,9 +80,9 @@ def _embedding_stats(D: np.ndarray, ks, *, euclidean: bool = False) -> list[floa
     variance of classical MDS) for each k, then the rank of the first negative eigenvalue."""
     emb = metrics.inpca(D, n_components=min(10, len(D)))
     if euclidean:
-        total = D.sum() / (2 * len(D))
-        top = np.sort(emb.eigenvalues)[::-1]
-        stats = [float(top[:k].sum() / total) for k in ks]
+        from netsim.studies.training_manifold import explained_variance
+
+        stats = [explained_variance(D, emb.eigenvalues, k) for k in ks]
     else:
         stats = [emb.explained_stress(k) for k in ks]
     return stats + [float(first_negative_rank(emb.eigenvalues))]
@@ -159,7 +167,7 @@ def start_distance(start_probs: np.ndarray, *, n_resamples: int = 200, seed: int
     start_probs : (r, N, C) predictions of r untrained models.
     """
     p = np.asarray(start_probs, dtype=float)
-    per_sample = -np.log(np.maximum(np.sqrt(p / p.shape[-1]).sum(-1), 1e-300))  # (r, N): d_B to uniform
+    per_sample = _per_sample_bhattacharyya(p, np.full(p.shape[1:], 1.0 / p.shape[-1]))  # (r, N): d_B to P_0
     return bootstrap(lambda idx: per_sample[:, idx].mean(1).max(), p.shape[1], unit="evaluation samples",
                      n_resamples=n_resamples, seed=seed)
 
@@ -217,10 +225,6 @@ def split_ratio(train_means, test_means, *, n_resamples: int = 200, draws: int =
 # ---------------------------------------------------------------------------------------------
 # A10: progress and error
 # ---------------------------------------------------------------------------------------------
-def _r_squared(x, y) -> float:
-    return float(np.corrcoef(x, y)[0, 1] ** 2)
-
-
 def progress_fit(progress, error, run_of_point, *, n_resamples: int = 200, seed: int = 0):
     """R^2 of error on progress over all checkpoints with a bootstrap over runs, and its null:
     each run's progress paired with another run's error at the same checkpoint index (every
@@ -236,7 +240,7 @@ def progress_fit(progress, error, run_of_point, *, n_resamples: int = 200, seed:
     """
     s, e = np.asarray(progress, dtype=float), np.asarray(error, dtype=float)
     runs = run_points(run_of_point)
-    measured = bootstrap(lambda idx: _r_squared(*(np.concatenate([v[runs[i]] for i in idx]) for v in (s, e))),
+    measured = bootstrap(lambda idx: r_squared(*(np.concatenate([v[runs[i]] for i in idx]) for v in (s, e))),
                          len(runs), unit="runs", n_resamples=n_resamples, seed=seed)
     null = []
     for shift in range(1, len(runs)):
@@ -246,7 +250,7 @@ def progress_fit(progress, error, run_of_point, *, n_resamples: int = 200, seed:
             n = min(len(a), len(b))
             xs.append(s[a[:n]])
             ys.append(e[b[:n]])
-        null.append(_r_squared(np.concatenate(xs), np.concatenate(ys)))
+        null.append(r_squared(np.concatenate(xs), np.concatenate(ys)))
     return measured, null_range(null, unit="run relabellings")
 
 
@@ -382,14 +386,11 @@ def rejoin_bootstrap(follow, normal, *, split: str = "train", n_resamples: int =
     -------
     (Estimate, null Estimate)
     """
-    def per_sample(a, b):  # (N,) d_B per sample
-        return -np.log(np.maximum(np.sqrt(a * b).sum(-1), 1e-300))
-
     F = [np.asarray(t.probs[split], dtype=float) for t in follow]
     G = [np.asarray(t.probs[split], dtype=float) for t in normal]
-    start = np.mean([per_sample(f[0], g[0]) for f in F for g in G], axis=0)
-    end = np.mean([per_sample(f[-1], g[-1]) for f in F for g in G], axis=0)
-    held = np.mean([per_sample(f[0], g[-1]) for f in F for g in G], axis=0)
+    start = np.mean([_per_sample_bhattacharyya(f[0], g[0]) for f in F for g in G], axis=0)
+    end = np.mean([_per_sample_bhattacharyya(f[-1], g[-1]) for f in F for g in G], axis=0)
+    held = np.mean([_per_sample_bhattacharyya(f[0], g[-1]) for f in F for g in G], axis=0)
     est = bootstrap(lambda idx: [end[idx].mean() / start[idx].mean(), held[idx].mean() / start[idx].mean()],
                     len(start), unit="evaluation samples", n_resamples=n_resamples, seed=seed)
     return est[0], est[1]
@@ -436,8 +437,7 @@ def distortion_bootstrap(D_euc, D_b, G_euc, G_b, late, runs, *, n_resamples: int
         close = geodesic_closeness(sub(D_euc), G_euc[p]) / geodesic_closeness(sub(D_b), G_b[p])
         return [spread, close]
 
-    keep = [i for i, r in enumerate(runs)]
-    point = statistic(np.arange(len(keep)))
+    point = statistic(np.arange(len(runs)))
     est = bootstrap(lambda idx: np.nan_to_num(statistic(idx), nan=point[0]), len(runs), unit="runs",
                     n_resamples=n_resamples, seed=seed)
     return est[0], est[1]
