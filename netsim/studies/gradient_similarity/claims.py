@@ -2,11 +2,23 @@
 
 Data only, written before any run of the chapter (the claims protocol). The claims are those of
 ``STUDIES.md``, Study 3, at CPU scale: data sets A (sprites, 10 shape classes; the CIFAR-10
-role), B (the same images with the 60 shape x colour classes; CIFAR-100) and C (scikit-learn's
-digits resized to the same shape; SVHN), several seeds of a small ResNet per data set and one
-deeper ResNet each. Every model is represented on its own training data, sketched into M buckets
-with one shared CountSketch seed (Algorithm 1), so models of different data sets are compared
-bucket by bucket as in the paper.
+role), B (another draw of the same kind of sprites with the 60 shape x colour classes; CIFAR-100)
+and C (scikit-learn's digits resized to the same shape; SVHN), several seeds of a small ResNet
+per data set and one deeper ResNet each. Every model is represented on its own training data,
+sketched into M buckets with one shared CountSketch seed (Algorithm 1), so models of different
+data sets are compared bucket by bucket as in the paper.
+
+Data design, fixed before the first run of the chapter (2026-12-02): B is another draw of sprite
+images, not A's images relabelled (the first draft of this docstring said "the same images"):
+CIFAR-10 and CIFAR-100 hold different images, and shared images would make A-B pairs compare the
+same samples bucket by bucket, which builds ordering (ii) of claim 3.1 in. Run seeds differ between
+data sets for the same reason (shared initial weights). A "source" in claim 3.5 is a data set and
+an architecture (the small ResNets, averaged over seeds, and the deeper one), as the panels of
+Figs. 4 and 6. Statistics fixed with the design: ordering (i) of 3.1 holds in a cell when each
+data set's within mean exceeds both of its cross means; 3.2's AUCs count pairs of distinct models;
+3.6's rho is the smaller over the two tasks of the Spearman rho of the model-mean accuracy against
+the block index, and its third part has no null (a KRR that learns nothing also stays below the
+converged fine-tune), so that part alone cannot carry the verdict.
 
 "Cells" below are the (residual block, similarity index) pairs: every block of the small ResNet
 under CKA and under NBS. A model's group is its data set; group means are over pairs of distinct
