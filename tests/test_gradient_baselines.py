@@ -33,6 +33,21 @@ def test_task2vec_of_a_linear_softmax_model_matches_closed_form():
     np.testing.assert_allclose(gb.task2vec(model, x, y, fisher="empirical"), empirical, rtol=1e-10)
 
 
+def test_task2vec_sampled_fisher_is_unbiased_and_seeded():
+    """The Monte Carlo Fisher converges to the exact expectation over classes (error ~ 1/sqrt(samples))."""
+    model = _linear(seed=1)
+    x = torch.randn(40, 4, dtype=torch.float64)
+    exact = gb.task2vec(model, x)
+    few = gb.task2vec(model, x, fisher="sampled", samples=2, seed=0)
+    many = gb.task2vec(model, x, fisher="sampled", samples=400, seed=0)
+    assert np.abs(many - exact).max() / exact.max() < 0.1
+    assert np.abs(many - exact).max() < np.abs(few - exact).max()
+    np.testing.assert_array_equal(few, gb.task2vec(model, x, fisher="sampled", samples=2, seed=0))
+    assert not np.array_equal(few, gb.task2vec(model, x, fisher="sampled", samples=2, seed=1))
+    with pytest.raises(ValueError, match="samples"):
+        gb.task2vec(model, x, fisher="sampled", samples=0)
+
+
 def test_task2vec_similarity_identical_and_different_models():
     torch.manual_seed(1)
     net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # annotations only; torch is imported where it is used
     import torch
     from torch import nn
 
-FISHERS = ("model", "empirical")
+FISHERS = ("model", "empirical", "sampled")
 EXPECTATIONS = ("model", "q", "empirical")
 KRR_KINDS = ("hadamard", "features", "gradients", "sum", "phi_hadamard", "psi_hadamard")
 
@@ -79,12 +79,15 @@ def _empirical_labels(argument: str, value: str, y, n: int):
 
 
 def task2vec(model: nn.Module, x, y=None, *, batch_size: int = 64, fisher: str = "model",
-             device="cpu") -> np.ndarray:
+             samples: int = 4, seed: int = 0, device="cpu") -> np.ndarray:
     """Task2Vec embedding: the diagonal of the Fisher information of ``model`` on ``x`` (eqs. 1-2).
 
     v_i = (1/N) sum_n E_{y ~ p_theta(y|x_n)} (d log p_theta(y|x_n) / d theta_i)^2, the expectation
-    over classes taken exactly (``fisher="model"``, eq. 2); ``fisher="empirical"`` uses the given
-    labels instead: (d log p_theta(y_n|x_n) / d theta_i)^2. Achille et al. estimate the same
+    over classes taken exactly (``fisher="model"``, eq. 2; one per-sample gradient pass per
+    class); ``fisher="sampled"`` estimates it without bias from ``samples`` labels drawn from
+    p_theta(y|x_n) per input (seeded by ``seed``; the usual Monte Carlo Fisher, ``samples``
+    passes whatever the number of classes); ``fisher="empirical"`` uses the given labels
+    instead: (d log p_theta(y_n|x_n) / d theta_i)^2. Achille et al. estimate the same
     diagonal by Monte Carlo on a probe network; the paper applies it to each trained model.
 
     Parameters
@@ -93,7 +96,8 @@ def task2vec(model: nn.Module, x, y=None, *, batch_size: int = 64, fisher: str =
     x : tensor or array (N, *input_shape)
     y : labels (N,), needed only for ``fisher="empirical"``
     batch_size : int
-    fisher : {"model", "empirical"}
+    fisher : {"model", "sampled", "empirical"}
+    samples, seed : labels drawn per input and their seed, for ``fisher="sampled"``
     device : str or torch.device
 
     Returns
@@ -117,6 +121,9 @@ def task2vec(model: nn.Module, x, y=None, *, batch_size: int = 64, fisher: str =
         logits = functional_call(model, pars, (xi.unsqueeze(0),))
         return (torch.log_softmax(logits, dim=1)[0] * onehot).sum()  # log p(c | x), c one-hot
 
+    if fisher == "sampled" and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+        raise ValueError(f"samples must be a positive int; got {samples!r}")
+    generator = torch.Generator().manual_seed(int(seed))
     per_sample = vmap(grad(log_prob), in_dims=(None, 0, 0))
     total = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in params.items()}
     with _eval_mode(model):
@@ -130,6 +137,10 @@ def task2vec(model: nn.Module, x, y=None, *, batch_size: int = 64, fisher: str =
                 if c.max() >= p.shape[1]:
                     raise ValueError(f"y has labels >= the model's {p.shape[1]} classes")
                 pairs = [(eye[c], torch.ones(len(xb), dtype=torch.float64))]
+            elif fisher == "sampled":  # y ~ p(y|x), `samples` draws, each weighted 1 / samples
+                draws = torch.multinomial(p.cpu(), samples, replacement=True, generator=generator).to(device)
+                pairs = [(eye[draws[:, r]], torch.full((len(xb),), 1.0 / samples, dtype=torch.float64))
+                         for r in range(samples)]
             else:  # exact expectation over the model's classes, one class at a time
                 pairs = [(eye[c].expand(len(xb), -1), p[:, c]) for c in range(p.shape[1])]
             for onehots, weight in pairs:

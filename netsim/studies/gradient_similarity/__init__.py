@@ -14,18 +14,19 @@ The library underneath is :mod:`netsim.probes`, :mod:`netsim.metrics.sketching` 
 """
 from __future__ import annotations
 
-from netsim.claims import ClaimRegistry
+from netsim.claims import ClaimRegistry, Measured  # noqa: F401  (Measured: for the notebook)
 from netsim.studies.gradient_similarity.claims import DECLARATIONS  # noqa: F401
 
 PROFILE = {
     "smoke": dict(seeds=3, n_sprites=300, image_size=12, width=4, blocks=(1, 1, 1), deep_blocks=(2, 2, 2),
-                  epochs=3, fine_epochs=4, sketch_sizes=(32, 128), sketch_seed=0, accuracy_seeds=2,
-                  task2vec_samples=32, krr_test=150, resamples=30, null_draws=30, train_processes=1, seed=0),
+                  epochs=3, fine_epochs=4, sketch_sizes=(32, 128), sketch_seed=0, accuracy_seeds=2, nbs_kinds=("hadamard",),
+                  task2vec_samples=64, krr_test=150, resamples=30, null_draws=30, train_processes=1, seed=0),
     "book": dict(seeds=5, n_sprites=2000, image_size=12, width=8, blocks=(2, 2, 2), deep_blocks=(3, 3, 3),
-                 epochs=20, fine_epochs=60, sketch_sizes=(128, 512), sketch_seed=0, accuracy_seeds=5,
-                 task2vec_samples=200, krr_test=1000, resamples=200, null_draws=200, train_processes=2, seed=0),
+                 epochs=20, fine_epochs=60, sketch_sizes=(128, 512), sketch_seed=0, accuracy_seeds=5, nbs_kinds=("hadamard",),
+                 task2vec_samples=500, krr_test=1000, resamples=200, null_draws=200, train_processes=2, seed=0),
     "paper": dict(seeds=10, n_sprites=10000, image_size=16, width=16, blocks=(2, 2, 2, 2), deep_blocks=(3, 4, 6, 3),
                   epochs=30, fine_epochs=80, sketch_sizes=(128, 512), sketch_seed=0, accuracy_seeds=5,
+                  nbs_kinds=("features", "gradients", "hadamard"),
                   task2vec_samples=1000, krr_test=2000, resamples=1000, null_draws=1000, train_processes=1, seed=0),
 }
 

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.linalg
 from tqdm.auto import tqdm
 
-from netsim.metrics.kernels import _clip_rounding, _psd_sqrt, count_sketch
+from netsim.metrics.kernels import _clip_rounding, count_sketch
 from netsim.metrics.sketching import (KernelSketcher, alignment, exact_representation, scka_bound,
                                       sketch_distortion, sketch_model_rows)
 from netsim.probes import block_names, probe_blocks
@@ -72,18 +72,31 @@ def sketch_model(probes: dict, P, *, accuracy: bool = True) -> ModelSketch:
 
 # --------------------------------------------------------------------------- similarity matrices
 class Gram:
-    """A representation K prepared for fast CKA and NBS against many others (psd root cached)."""
+    """A representation K prepared for fast CKA and NBS against many others (psd root cached).
 
-    def __init__(self, K):
+    ``single=True`` computes NBS in float32 (about 3x faster for M = 512; relative error ~1e-6,
+    far below the differences the chapter reads); CKA is always float64.
+    """
+
+    def __init__(self, K, single: bool = False):
         self.K = np.asarray(K, dtype=np.float64)
         self.norm = float(np.linalg.norm(self.K))
         self.trace = float(np.trace(self.K))
+        self.dtype = np.float32 if single else np.float64
         self._root = None
+        self._sym = None
+
+    @property
+    def sym(self) -> np.ndarray:
+        if self._sym is None:
+            self._sym = ((self.K + self.K.T) / 2).astype(self.dtype)
+        return self._sym
 
     @property
     def root(self) -> np.ndarray:
         if self._root is None:
-            self._root = _psd_sqrt((self.K + self.K.T) / 2)
+            values, vectors = scipy.linalg.eigh(self.sym, driver="evr")
+            self._root = ((vectors * np.sqrt(_clip_rounding(values))) @ vectors.T).astype(self.dtype)
         return self._root
 
 
@@ -94,12 +107,14 @@ def cka(a: Gram, b: Gram) -> float:
 
 def nbs(a: Gram, b: Gram) -> float:
     """NBS (eq. 11) of two prepared representations: tr (K_a^1/2 K_b K_a^1/2)^1/2 / sqrt(tr K_a tr K_b)."""
-    inner = scipy.linalg.eigvalsh(a.root @ ((b.K + b.K.T) / 2) @ a.root)
-    return float(np.sqrt(_clip_rounding(inner)).sum() / np.sqrt(a.trace * b.trace))
+    inner = scipy.linalg.eigvalsh(a.root @ b.sym.astype(a.dtype) @ a.root, driver="evr")
+    return float(np.sqrt(_clip_rounding(inner.astype(np.float64))).sum() / np.sqrt(a.trace * b.trace))
 
 
 def similarity_matrix(reps, index: str = "cka") -> np.ndarray:
     """(n, n) matrix of CKA or NBS between n representations (symmetric; diagonal 1)."""
+    if index not in ("cka", "nbs"):
+        raise ValueError(f"index must be 'cka' or 'nbs'; got {index!r}")
     grams = [r if isinstance(r, Gram) else Gram(r) for r in reps]
     f = cka if index == "cka" else nbs
     n = len(grams)
@@ -127,7 +142,6 @@ class Representations:
     small : list of ModelSketch, in ``zoo.small_configs()`` order
     deep : role -> ModelSketch of the deeper ResNet
     exact : role -> {block index -> (n_role, n_role) exact CKA of the N x N Hadamard representations}
-    exact_features : role -> {block index -> exact CKA of the feature kernels}
     n_samples : role -> N
     checks : the measurements of checks C1-C3
     pooled : list of (F, G) at the pooled features of each small model (the head's input)
@@ -136,7 +150,6 @@ class Representations:
     small: list
     deep: dict
     exact: dict
-    exact_features: dict
     n_samples: dict
     checks: dict
     pooled: list
@@ -144,33 +157,30 @@ class Representations:
 
 def represent_zoo(zoo, P, *, progress: bool = True) -> Representations:
     """Probe and sketch every model on its own training data; the exact CKA of same-data-set pairs."""
-    small, deep, exact, exact_f, n_samples, pooled = [], {}, {}, {}, {}, []
+    small, deep, exact, n_samples, pooled = [], {}, {}, {}, []
     checks = {}
     bar = tqdm(total=len(zoo.small_configs()) + len(ROLES), desc="representing models", disable=not progress)
     for role in ROLES:
         x = load_role(role, "train", P).x
         n_samples[role] = len(x)
-        exact_reps = []   # per model: list over blocks of the N x N Hadamard (float32) and features
+        exact_reps = []   # per model: list over blocks of the N x N Hadamard representation (float32)
         for i, config in enumerate(zoo.small[role]):
             model_blocks = block_names(build(config))
             probes = probe_model(config, x, model_blocks + [POOLED])
             pooled.append(probes[POOLED])
             small.append(sketch_model(probes, P))
-            exact_reps.append([(exact_representation(*probes[b]).astype(np.float32),
-                                exact_representation(probes[b][0], kind="features").astype(np.float32))
-                               for b in model_blocks])
+            exact_reps.append([exact_representation(*probes[b]).astype(np.float32) for b in model_blocks])
             if role == "A" and i == 0:
                 checks.update(_implementation_checks(probes[model_blocks[0]], P))
             bar.update()
         n_blocks = len(exact_reps[0])
-        exact[role] = {b: similarity_matrix([r[b][0] for r in exact_reps]) for b in range(n_blocks)}
-        exact_f[role] = {b: similarity_matrix([r[b][1] for r in exact_reps]) for b in range(n_blocks)}
+        exact[role] = {b: similarity_matrix([r[b] for r in exact_reps]) for b in range(n_blocks)}
         del exact_reps
         probes = probe_model(zoo.deep[role], x)
         deep[role] = sketch_model(probes, P, accuracy=False)
         bar.update()
     bar.close()
-    return Representations(small, deep, exact, exact_f, n_samples, checks, pooled)
+    return Representations(small, deep, exact, n_samples, checks, pooled)
 
 
 def _implementation_checks(fg, P) -> dict:
@@ -220,3 +230,18 @@ def bound_check(probes_pairs, P) -> dict:
         rows.append({"rows": what, "exact CKA": exact, "sketched CKA": scka, "epsilon": eps,
                      "bound": bound, "excess": abs(scka - exact) - bound})
     return {"C2": max(r["excess"] for r in rows), "rows": rows}
+
+
+def bound_pairs(zoo, reps, P) -> list:
+    """The row pairs of check C2: per data set, its first two small models' last-block features
+    (Psi = H F) and their pooled features with gradients (Psi rows vec(g f^T), d = width * 4)."""
+    labels = zoo.labels
+    pairs = []
+    for role in ROLES:
+        first, second = zoo.small[role][:2]
+        x = load_role(role, "train", P).x
+        last = block_names(build(first))[-1]
+        pairs.append(("features", (probe_model(first, x, [last])[last], probe_model(second, x, [last])[last])))
+        i, j = np.flatnonzero(labels == role)[:2]
+        pairs.append(("psi (pooled)", (reps.pooled[i], reps.pooled[j])))
+    return pairs
