@@ -6,8 +6,9 @@ import itertools
 import numpy as np
 
 from netsim import plotting
-from netsim.studies.gradient_similarity.design import ROLE_NAMES, ROLES
+from netsim.studies.gradient_similarity.design import ROLES
 
+SHORT_NAMES = {"A": "A (10 shapes)", "B": "B (60 shape x colour classes)", "C": "C (digits)"}
 GROUP_PAIRS = tuple(itertools.combinations_with_replacement(ROLES, 2))
 PAIR_STYLE = {("A", "A"): ("tab:blue", "-"), ("B", "B"): ("tab:orange", "-"), ("C", "C"): ("tab:green", "-"),
               ("A", "B"): ("tab:purple", "--"), ("A", "C"): ("tab:olive", "--"), ("B", "C"): ("tab:brown", "--")}
@@ -65,7 +66,7 @@ def fig1(table, kinds=("features", "gradients", "hadamard"), indices=("cka", "nb
             if sub.empty:  # NBS of this kind not computed at this profile (parameter nbs_kinds)
                 ax.text(0.5, 0.5, f"{index.upper()} not computed\nfor {kind} (nbs_kinds)", ha="center",
                         va="center", transform=ax.transAxes, color="0.4")
-                ax.set(title=f"{index.upper()}, {KIND_TITLE[kind]}", xticks=[], yticks=[])
+                ax.set(title=f"{index.upper()}, {KIND_TITLE[kind]}", yticks=[])
                 continue
             for pair in GROUP_PAIRS:
                 name = "-".join(pair)
@@ -74,8 +75,8 @@ def fig1(table, kinds=("features", "gradients", "hadamard"), indices=("cka", "nb
                 offset = (GROUP_PAIRS.index(pair) - 2.5) * 0.05
                 ax.errorbar(d.block + offset, d["mean"], yerr=d["std"], color=colour, linestyle=style,
                             marker="o", markersize=3, capsize=2, label=name)
-            ax.set(title=f"{index.upper()}, {KIND_TITLE[kind]}", xlabel="residual block" if r else None,
-                   ylabel="similarity" if c == 0 else None)
+            ax.set(title=f"{index.upper()}, {KIND_TITLE[kind]}", ylabel="similarity" if c == 0 else None)
+            ax.set_xlabel("residual block")
     axes[0, -1].legend(title="data sets", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     return fig
 
@@ -154,7 +155,8 @@ def norms_plot(norms):
                     v = sub[(sub.source == source) & (sub.target == target)][column]
                     ax.bar(s * 5 + t, v.mean(), yerr=v.std() if len(v) > 1 else None, color=colours[target],
                            label=target if s == 0 else None, capsize=2)
-            ax.set_xticks([s * 5 + 1.5 for s in range(len(ROLES))], [f"trained on {s}" for s in ROLES], fontsize=7)
+            ax.set_xticks([s * 5 + 1.5 for s in range(len(ROLES))], ROLES)
+            ax.set_xlabel("trained on")
             ax.set_yscale("log")
             ax.set_title(f"{title}\n{network} ResNet", fontsize=9)
     axes[0, -1].legend(title="evaluated on", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
@@ -172,7 +174,7 @@ def krr_plot(krr, names=None):
         ax.axhline(res["converged"].mean(), color="k", linestyle="--", label="last layer, converged")
         ax.axhline(res["one_epoch"].mean(), color="k", linestyle=":", label="last layer, one epoch")
         ax.set(xlabel="residual block of the A models", ylabel="test accuracy",
-               title=f"task of {(names or ROLE_NAMES)[task]}")
+               title=f"task of {(names or SHORT_NAMES)[task]}")
         ax.set_ylim(0, 1)
     np.atleast_1d(axes)[-1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     return fig
