@@ -7,6 +7,8 @@
   adding points to an embedding.
 - :mod:`netsim.metrics.trajectories`: many trajectories on a shared progress grid
   (d_traj matrices, tube widths, distance to the geodesic, Riemann length, four-point basis).
+- :mod:`netsim.metrics.tasks`: imprinting, per-class progress, mean trajectories, tube radii,
+  normalised tube distance, Riemann length variants (thesis ch. 3, study 5).
 - :mod:`netsim.metrics.centroids`: averages of models (thesis Table 2.3).
 - :mod:`netsim.metrics.kernels`: linear CKA, normalised Bures similarity, CountSketch.
 - :mod:`netsim.metrics.sketching`: streaming sketched feature x gradient kernels (Algorithm 1 of
@@ -113,6 +115,19 @@ from .sketching import (
     sketched_nbs,
     sketched_similarity,
     transport_kernel,
+)
+from .tasks import (
+    LENGTH_STEPS,
+    Tube,
+    imprint,
+    imprinted_probs,
+    mean_trajectory,
+    normalised_distance,
+    per_class_progress,
+    per_class_progress_many,
+    trajectory_length,
+    tube,
+    tube_radius,
 )
 from .trajectories import (
     distance_to_geodesic,
@@ -229,4 +244,15 @@ __all__ = [
     "truth",
     "tube_widths",
     "weighted_inpca",
+    "LENGTH_STEPS",
+    "Tube",
+    "imprint",
+    "imprinted_probs",
+    "mean_trajectory",
+    "normalised_distance",
+    "per_class_progress",
+    "per_class_progress_many",
+    "trajectory_length",
+    "tube",
+    "tube_radius",
 ]
