@@ -116,12 +116,16 @@ def similarity_matrix(reps, index: str = "cka") -> np.ndarray:
     if index not in ("cka", "nbs"):
         raise ValueError(f"index must be 'cka' or 'nbs'; got {index!r}")
     grams = [r if isinstance(r, Gram) else Gram(r) for r in reps]
-    f = cka if index == "cka" else nbs
-    n = len(grams)
+    return symmetric_matrix(grams, cka if index == "cka" else nbs)
+
+
+def symmetric_matrix(items, similarity) -> np.ndarray:
+    """(n, n) matrix of ``similarity(items[i], items[j])`` over pairs i < j, mirrored, unit diagonal."""
+    n = len(items)
     S = np.eye(n)
     for i in range(n):
         for j in range(i + 1, n):
-            S[i, j] = S[j, i] = f(grams[i], grams[j])
+            S[i, j] = S[j, i] = similarity(items[i], items[j])
     return S
 
 

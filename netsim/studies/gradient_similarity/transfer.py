@@ -11,7 +11,7 @@ from netsim.metrics.gradient_baselines import (fisher_rao_norm, kernel_mean_embe
                                                task2vec_similarity, sketched_kernel_ridge_scores)
 from netsim.probes import block_names
 from netsim.studies.gradient_similarity.design import ROLES, build, load_role
-from netsim.studies.gradient_similarity.representations import POOLED, probe_model
+from netsim.studies.gradient_similarity.representations import POOLED, probe_model, symmetric_matrix
 
 TARGETS = ("A", "A2", "B", "C")   # data sets every model is evaluated on for the mean embedding norm
 KRR_TASKS = ("B", "C")            # the tasks an A model is transferred to (Fig. 14)
@@ -48,12 +48,7 @@ def task2vec_matrix(zoo, P, *, progress: bool = True) -> np.ndarray:
         x = _inputs(role, "train", P)[:P.task2vec_samples]
         e = task2vec(model, x, fisher="sampled", samples=TASK2VEC_DRAWS, seed=P.seed)
         embeddings.append(e[body_slice(model)])
-    n = len(embeddings)
-    S = np.eye(n)
-    for i in range(n):
-        for j in range(i + 1, n):
-            S[i, j] = S[j, i] = task2vec_similarity(embeddings[i], embeddings[j])
-    return S
+    return symmetric_matrix(embeddings, task2vec_similarity)
 
 
 def fisher_rao_norms(zoo, P) -> np.ndarray:
