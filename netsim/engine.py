@@ -16,7 +16,9 @@ makes it itself:
 
 Runs pack together when everything else is equal (:func:`pack_key`). Runs that cannot be
 packed (``init_from``, ``distill_from``, random labels, dropout, timm models) take the
-sequential path: :func:`packable` says why. Packed and sequential training agree to float
+sequential path: :func:`packable` says why; so do the training variants of
+:class:`netsim.train.TrainConfig` (``objective``, ``train_classes``), which only
+:func:`netsim.train.train_trajectory` implements. Packed and sequential training agree to float
 round-off at each step, but round-off grows over thousands of steps until single predictions
 differ visibly (final errors agree within a few evaluation samples); :mod:`netsim.zoo`
 therefore keys packed runs apart.
@@ -48,6 +50,9 @@ def packable(config: TrainConfig) -> str | None:
         return "init_from / distill_from read another run's weights"
     if config.random_labels:
         return "random labels give each run its own evaluation subset"
+    if config.is_variant:
+        return (f"training variants (objective={config.objective!r}, train_classes={config.train_classes}) "
+                "train on the sequential path only")
     if config.model_options.get("dropout", 0.0):
         return "dropout draws from the global random stream, which a pack cannot split per run"
     return None

@@ -5,6 +5,12 @@ regularisation, augmentation, seed, checkpoint schedule). :func:`train_trajector
 it and returns a :class:`Trajectory`: the predicted probabilities on fixed evaluation sets
 (a stratified subset of the training set and of the test set) at log-spaced checkpoints
 that include step 0, the losses and errors there, and optionally the flattened weights.
+
+Besides supervised cross-entropy a configuration can ask for a training variant
+(``objective="prototypical"`` episodes, ``"simclr"``, ``"fixmatch"``; ``train_classes`` for
+a k-way subtask; ``init_checkpoint`` to start from a checkpoint of another run), whose losses
+live in :mod:`netsim.objectives`. These are fields with defaults, so plain configurations keep
+their keys and their numbers.
 """
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ FIT_ERROR = 0.05
 
 OPTIMIZERS = ("sgd", "nesterov", "adam")
 SCHEDULES = ("cosine", "constant")
+OBJECTIVES = ("supervised", "prototypical", "simclr", "fixmatch")
+"""Training objectives (see ``TrainConfig.objective`` and :mod:`netsim.objectives`)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,70 @@ class TrainConfig:
         thesis' synthetic corners (2.5.5): w = G_k + U_j with the corner G_k fixed by the
         offset seed and the standard initialisation U_j by ``seed``. ``None``: no offset.
         Not with ``init_from``.
+    objective : ``"supervised"`` (default: cross-entropy on the labels), ``"prototypical"``,
+        ``"simclr"`` or ``"fixmatch"`` (thesis chapter 3, STUDIES B). Every objective trains
+        ``epochs * ceil(n_train / batch_size)`` optimiser steps with the same checkpoint
+        schedule, and checkpoints record the model's probabilities on the fixed evaluation
+        sets *through its head*, as for supervised runs (so that studies can imprint the
+        features later). ``"prototypical"`` and ``"simclr"`` train the body only: **their
+        head is not trained** (it keeps its initial weights, no gradient reaches it), so the
+        recorded probabilities are those of a random linear read-out of the features.
+        Only the sequential path (:func:`train_trajectory`) trains objectives other than
+        ``"supervised"``; :func:`netsim.engine.packable` refuses them.
+
+        * ``"prototypical"`` (Snell et al. 2017): each step is one episode drawn from the
+          run's generator (:func:`netsim.objectives.sample_episode`): ``way`` distinct
+          classes, ``shot`` support and ``query`` query samples of each; the features
+          phi are the network body's output (``Classifier.forward_features``, the
+          penultimate representation); the logits of a query x are
+          ``-||phi(x) - c_k||^2`` with ``c_k`` the mean support feature of class k;
+          the loss is their cross-entropy (:func:`netsim.objectives.prototypical_loss`).
+          ``batch_size`` only fixes the number of steps; ``augmentation`` (if any) is
+          applied to the episode's inputs.
+        * ``"simclr"``: NT-Xent (:func:`netsim.objectives.nt_xent_loss`, ``temperature``)
+          between the body features of two views ``augmentation(x)`` of each minibatch
+          sample; needs ``augmentation`` (e.g. ``"signal_views"`` for MNIST-1D,
+          ``"image_views"`` for sprites). No projection head ("SimCLR-lite"): the loss
+          acts on phi itself, so that the recorded weights are the model's.
+        * ``"fixmatch"``: each step takes ``batch_size`` samples of the ``labelled``
+          subset (cycled, a new permutation each pass) and ``batch_size`` unlabelled
+          samples (the whole training set, an epoch per permutation, so mu = 1); the loss
+          is the cross-entropy of the weak views (``augmentation``, identity if ``None``)
+          of the labelled samples plus ``unlabelled_weight`` times the mean over the
+          unlabelled batch of the cross-entropy of their strong views
+          (``strong_augmentation``) against the argmax of the weak view's probabilities,
+          counted only where that probability is at least ``threshold``
+          (:func:`netsim.objectives.fixmatch_loss`). One forward pass carries the three
+          parts (batch-norm statistics of the whole step).
+    episode : ``(way, shot, query)`` ints, with ``way >= 2``, ``shot >= 1``, ``query >= 1``;
+        required by and only with ``objective="prototypical"``. The training data must
+        have at least ``way`` classes and ``shot + query`` samples in each class.
+    train_classes : sorted tuple of at least 2 distinct class indices: train on the samples
+        of these classes only (a k-way subtask), with a k-way cross-entropy over the logits
+        of these classes (the others get no gradient). Labels keep the original index
+        space: the model keeps its ``num_classes`` outputs and the evaluation sets stay
+        those of the full task (the same samples as a run without ``train_classes``), so
+        every run of a study is recorded on one set of samples and classes and imprinting
+        onto the union task needs no mapping. (The dataset options cannot do this:
+        ``label_map`` of MNIST-1D merges classes, ``shapes`` of sprites drops classes
+        but from the evaluation sets too and renumbers them.) Episodes, SimCLR batches and
+        FixMatch's labelled and unlabelled samples are drawn from these classes too. Not
+        with ``random_labels`` or ``distill_from``.
+    init_checkpoint : int >= 0, with ``init_from`` only: start from the weights at this
+        checkpoint index of the source trajectory (``source.weights[init_checkpoint]``,
+        at epoch ``source.epochs[init_checkpoint]``) instead of its final weights, to
+        fine-tune from a point along a trajectory (thesis Fig. 3.7). ``None``: final.
+    temperature : float > 0, NT-Xent temperature of ``objective="simclr"`` (default 0.5;
+        another value only with that objective).
+    labelled : int >= 1, required by and only with ``objective="fixmatch"``: the number
+        of labelled training samples, a stratified subset drawn with the generator
+        seeded by ``(seed, 2)`` (:func:`netsim.objectives.labelled_indices`).
+    threshold : float in [0, 1], FixMatch's confidence threshold (default 0.95).
+    unlabelled_weight : float >= 0, FixMatch's weight of the unlabelled term (default 1).
+    strong_augmentation, strong_augmentation_options : FixMatch's strong augmentation,
+        passed to :func:`netsim.data.make_augmentation`; required by and only with
+        ``objective="fixmatch"`` (e.g. ``"signal_views"`` with ``crop=1``: shift + scale
+        + noise, while ``augmentation="shift_noise"`` with ``noise=0`` is the weak shift).
     """
 
     dataset: str = "mnist1d"
@@ -92,6 +164,16 @@ class TrainConfig:
     train_range: tuple[float, float] | None = None
     distill_from: Mapping[str, Any] | None = None
     init_offset: tuple[int, float] | None = None
+    objective: str = "supervised"
+    episode: tuple[int, int, int] | None = None
+    train_classes: tuple[int, ...] | None = None
+    init_checkpoint: int | None = None
+    temperature: float = 0.5
+    labelled: int | None = None
+    threshold: float = 0.95
+    unlabelled_weight: float = 1.0
+    strong_augmentation: str | None = None
+    strong_augmentation_options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -110,7 +192,7 @@ class TrainConfig:
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         # Freeze nested mappings into plain dicts (copies) so the key cannot change later.
-        for name in ("dataset_options", "model_options", "augmentation_options"):
+        for name in ("dataset_options", "model_options", "augmentation_options", "strong_augmentation_options"):
             object.__setattr__(self, name, dict(getattr(self, name)))
         for name in ("init_from", "distill_from"):
             if getattr(self, name) is not None:
@@ -132,6 +214,89 @@ class TrainConfig:
             if self.init_from is not None:
                 raise ValueError("init_offset perturbs a fresh initialisation; it cannot be combined with init_from")
             object.__setattr__(self, "init_offset", (int(offset[0]), float(offset[1])))
+        self._check_variants()
+
+    def _check_variants(self) -> None:
+        """Validate (and normalise) the fields of the training variants; ValueError names the field."""
+        objective = self.objective
+        if not isinstance(objective, str) or objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+        if self.episode is not None:
+            if objective != "prototypical":
+                raise ValueError(f"episode is only used by objective='prototypical', got objective={objective!r}")
+            episode = tuple(self.episode) if isinstance(self.episode, (tuple, list)) else ()
+            if len(episode) != 3 or not all(_is_int(v) for v in episode) or episode[0] < 2 or min(episode[1:]) < 1:
+                raise ValueError(f"episode must be (way, shot, query) ints with way >= 2, shot >= 1 and "
+                                 f"query >= 1, got {self.episode!r}")
+            object.__setattr__(self, "episode", tuple(int(v) for v in episode))
+        elif objective == "prototypical":
+            raise ValueError("objective='prototypical' needs episode=(way, shot, query)")
+        if self.train_classes is not None:
+            classes = tuple(self.train_classes) if isinstance(self.train_classes, (tuple, list)) else ()
+            if (len(classes) < 2 or not all(_is_int(c) and c >= 0 for c in classes)
+                    or len(set(classes)) != len(classes)):
+                raise ValueError(f"train_classes must be at least 2 distinct class indices >= 0, "
+                                 f"got {self.train_classes!r}")
+            object.__setattr__(self, "train_classes", tuple(sorted(int(c) for c in classes)))
+            if self.random_labels or self.distill_from is not None:
+                raise ValueError("train_classes selects samples by their true labels; it cannot be combined "
+                                 "with random_labels or distill_from")
+            if self.episode is not None and self.episode[0] > len(self.train_classes):
+                raise ValueError(f"episode asks for way={self.episode[0]} classes but train_classes has "
+                                 f"{len(self.train_classes)}")
+        if self.init_checkpoint is not None:
+            if not _is_int(self.init_checkpoint) or self.init_checkpoint < 0:
+                raise ValueError(f"init_checkpoint must be an int >= 0 (a checkpoint index), "
+                                 f"got {self.init_checkpoint!r}")
+            if self.init_from is None:
+                raise ValueError("init_checkpoint indexes the checkpoints of init_from's run; give init_from")
+            object.__setattr__(self, "init_checkpoint", int(self.init_checkpoint))
+        for name, low, high, default, owner in (("temperature", 0.0, math.inf, 0.5, "simclr"),
+                                                 ("threshold", 0.0, 1.0, 0.95, "fixmatch"),
+                                                 ("unlabelled_weight", 0.0, math.inf, 1.0, "fixmatch")):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value)
+                    or not low <= value <= high or (name == "temperature" and value == 0)):
+                bounds = "> 0" if name == "temperature" else f"in [{low:g}, {high:g}]"
+                raise ValueError(f"{name} must be a finite number {bounds}, got {value!r}")
+            if value != default and objective != owner:
+                raise ValueError(f"{name} is only used by objective={owner!r}, got objective={objective!r}")
+            object.__setattr__(self, name, float(value))
+        if self.labelled is not None:
+            if objective != "fixmatch":
+                raise ValueError(f"labelled is only used by objective='fixmatch', got objective={objective!r}")
+            if not _is_int(self.labelled) or self.labelled < 1:
+                raise ValueError(f"labelled must be an int >= 1, got {self.labelled!r}")
+            object.__setattr__(self, "labelled", int(self.labelled))
+        if self.strong_augmentation is not None and objective != "fixmatch":
+            raise ValueError(f"strong_augmentation is only used by objective='fixmatch', got objective={objective!r}")
+        if self.strong_augmentation_options and self.strong_augmentation is None:
+            raise ValueError("strong_augmentation_options needs strong_augmentation")
+        if objective == "fixmatch" and (self.labelled is None or self.strong_augmentation is None):
+            raise ValueError("objective='fixmatch' needs labelled (number of labelled samples) and "
+                             "strong_augmentation")
+        if objective == "simclr" and self.augmentation in (None, "none"):
+            raise ValueError("objective='simclr' needs augmentation (the views), e.g. 'signal_views' or 'image_views'")
+        if objective != "supervised":
+            if self.label_smoothing:
+                raise ValueError(f"label_smoothing is only used by objective='supervised', got {objective!r}")
+            if self.distill_from is not None:
+                raise ValueError(f"distill_from replaces the labels of objective='supervised'; got {objective!r}")
+        if objective == "simclr" and self.random_labels:
+            raise ValueError("objective='simclr' uses no labels; random_labels would only relabel the evaluation set")
+        if self.strong_augmentation is not None:
+            from netsim.data import make_augmentation
+
+            try:  # fail early, naming the field
+                make_augmentation(self.strong_augmentation, **self.strong_augmentation_options)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"strong_augmentation: {error}") from None
+
+    @property
+    def is_variant(self) -> bool:
+        """Whether this run uses a training variant (an objective other than supervised or
+        ``train_classes``); such runs record ``Trajectory.objective_loss``."""
+        return self.objective != "supervised" or self.train_classes is not None
 
     def key_dict(self) -> dict[str, Any]:
         """The fields that differ from their defaults.
@@ -165,6 +330,10 @@ class Trajectory:
     loss, error : split -> (T,) mean cross-entropy (nats) and error rate at each checkpoint.
     weights : (T, P) float32 flattened parameters, or ``None``.
     seconds : wall-clock training time.
+    objective_loss : (T,) float, or ``None``: for training variants (``config.is_variant``)
+        the mean training objective (the loss the optimiser minimises, e.g. the
+        prototypical or NT-Xent loss) over the steps since the previous checkpoint
+        (``NaN`` at checkpoint 0); ``None`` for plain supervised runs.
     """
 
     config: TrainConfig
@@ -176,6 +345,7 @@ class Trajectory:
     error: dict[str, np.ndarray]
     weights: np.ndarray | None = None
     seconds: float = float("nan")
+    objective_loss: np.ndarray | None = None
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -191,6 +361,8 @@ class Trajectory:
             arrays[f"error/{split}"] = self.error[split]
         if self.weights is not None:
             arrays["weights"] = self.weights
+        if self.objective_loss is not None:
+            arrays["objective_loss"] = self.objective_loss
         meta = {"config": dataclasses.asdict(self.config), "seconds": self.seconds,
                 "code_version": TRAIN_CODE_VERSION}
         return arrays, meta
@@ -201,7 +373,13 @@ class Trajectory:
         pick = lambda kind: {s: arrays[f"{kind}/{s}"] for s in splits}  # noqa: E731
         return cls(config=TrainConfig(**meta["config"]), steps=arrays["steps"], epochs=arrays["epochs"],
                    probs=pick("probs"), labels=pick("labels"), loss=pick("loss"), error=pick("error"),
-                   weights=arrays.get("weights"), seconds=float(meta.get("seconds", float("nan"))))
+                   weights=arrays.get("weights"), seconds=float(meta.get("seconds", float("nan"))),
+                   objective_loss=arrays.get("objective_loss"))
+
+
+def _is_int(value) -> bool:
+    """True for Python and numpy integers, False for bools."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def checkpoint_steps(total_steps: int, num_checkpoints: int) -> np.ndarray:
@@ -236,6 +414,9 @@ def load_training_data(config: TrainConfig):
     train : ArrayDataset
     eval_sets : dict split -> ArrayDataset with ``"train"`` (a fixed subset of the training
         data with the labels the model is trained on) and ``"test"``.
+
+    With ``train_classes`` the training set keeps only the samples of those classes (labels
+    unchanged), while the evaluation sets are those of the full task, drawn before.
     """
     from netsim.data import load_dataset
 
@@ -256,6 +437,13 @@ def load_training_data(config: TrainConfig):
         "train": train.subset(_stratified_indices(train.y, config.eval_train_size, seed=0)),
         "test": test.subset(_stratified_indices(test.y, config.eval_test_size, seed=0)),
     }
+    if config.train_classes is not None:
+        counts = np.bincount(train.y, minlength=train.num_classes)
+        absent = [c for c in config.train_classes if c >= train.num_classes or counts[c] == 0]
+        if absent:
+            raise ValueError(f"train_classes {absent} are not classes of the training data "
+                             f"({train.num_classes} classes, present: {np.flatnonzero(counts).tolist()})")
+        train = train.subset(np.flatnonzero(np.isin(train.y, config.train_classes)))
     return train, eval_sets
 
 
@@ -295,14 +483,19 @@ def _warm_up_batch_norm(model, x, batch_size: int, num_batches: int, generator) 
         m.momentum = momentum
 
 
-def _cached_final_weights(source: Mapping[str, Any], argument: str):
+def _cached_final_weights(source: Mapping[str, Any], argument: str, checkpoint: int | None = None):
+    """Weights of the cached run ``TrainConfig(**source)``: final, or at checkpoint index ``checkpoint``."""
     from netsim.zoo import load_trajectory
 
     base = load_trajectory(TrainConfig(**source))
     if base is None or base.weights is None:
         raise ValueError(f"{argument} names a run that is not in the cache with save_weights=True; "
                          "train it first (netsim.zoo.train_many)")
-    return base.weights[-1]
+    if checkpoint is None:
+        return base.weights[-1]
+    if checkpoint >= len(base.weights):
+        raise ValueError(f"init_checkpoint={checkpoint} but init_from's run has {len(base.weights)} checkpoints")
+    return base.weights[checkpoint]
 
 
 def _set_weights(model, flat, argument: str) -> None:
@@ -329,15 +522,16 @@ def _add_init_offset(model, seed: int, scale: float) -> None:
                 p.add_(scale * torch.randn(p.shape, generator=generator, dtype=torch.float32).to(p.device, p.dtype))
 
 
-def _load_initial_weights(model, source: Mapping[str, Any]) -> None:
-    """Copy the final weights of the cached run ``TrainConfig(**source)`` into ``model``.
+def _load_initial_weights(model, source: Mapping[str, Any], checkpoint: int | None = None) -> None:
+    """Copy the final weights (or those at checkpoint index ``checkpoint``) of the cached
+    run ``TrainConfig(**source)`` into ``model``.
 
     A source with another number of classes (pretraining on another task) gives its body
     only: ``model`` keeps its own freshly initialised ``head``, as in transfer learning.
     """
     import torch
 
-    flat = _cached_final_weights(source, "init_from")
+    flat = _cached_final_weights(source, "init_from", checkpoint)
     if len(flat) == sum(p.numel() for p in model.parameters()):
         _set_weights(model, flat, "init_from")
         return
@@ -430,7 +624,7 @@ def _initial_model(config: TrainConfig, train, dev):
     torch.manual_seed(config.seed)
     model = build_model(config.model, train.input_shape, train.num_classes, **config.model_options).to(dev)
     if config.init_from is not None:
-        _load_initial_weights(model, config.init_from)
+        _load_initial_weights(model, config.init_from, config.init_checkpoint)
     if config.init_offset is not None:
         _add_init_offset(model, *config.init_offset)
     return model, torch.Generator().manual_seed(config.seed)
@@ -481,11 +675,18 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
     from tqdm.auto import tqdm
 
     from netsim.data import make_augmentation
+    from netsim.objectives import check_episode, labelled_indices, make_step_loss
     from netsim.runtime import configure_threads, resolve_device
 
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}")
     configure_threads()
     dev = resolve_device(device)
     train, eval_sets = load_training_data(config)
+    if config.objective == "prototypical":
+        check_episode(train.y, *config.episode)
+    if config.objective == "fixmatch":
+        labelled_indices(config, train.y)  # checks labelled against the training set
 
     model, generator = _initial_model(config, train, dev)
     augment = make_augmentation(config.augmentation, **config.augmentation_options)
@@ -505,16 +706,21 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
             optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
     else:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    criterion = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    next_loss = make_step_loss(config, model, train, x_train, y_train, augment, generator, dev)
 
     records = {s: [] for s in evals}
     weights = []
+    track = config.is_variant
+    objective_losses, running = [], []
 
     def record():
         for split, (x, y) in evals.items():
             records[split].append(_evaluate(model, x, y))
         if config.save_weights:
             weights.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach().float().cpu().numpy())
+        if track:
+            objective_losses.append(float(np.mean(running)) if running else float("nan"))
+            running.clear()
 
     start = time.perf_counter()
     _warm_up_batch_norm(model, x_train, config.batch_size, config.bn_warmup_batches, generator)
@@ -523,27 +729,21 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
     bar = tqdm(total=total_steps, desc=f"{config.model}/{config.optimizer}/seed{config.seed}",
                disable=not progress, leave=False)
     while step < total_steps:
-        order = torch.randperm(len(x_train), generator=generator).to(dev)
-        for start_idx in range(0, len(order), config.batch_size):
-            idx = order[start_idx:start_idx + config.batch_size]
-            xb = x_train[idx]
-            if augment is not None:
-                xb = augment(xb, generator)
-            model.train()
-            optimizer.zero_grad(set_to_none=True)
-            loss = criterion(model(xb), y_train[idx])
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"training diverged at step {step} (loss {loss.item()}); lower lr={config.lr}")
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            bar.update(1)
-            if next_checkpoint < len(checkpoints) and step == checkpoints[next_checkpoint]:
-                record()
-                next_checkpoint += 1
-            if step >= total_steps:
-                break
+        # The step's draws (minibatch order, episode, augmentations) and its loss, in train mode.
+        optimizer.zero_grad(set_to_none=True)
+        loss = next_loss()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training diverged at step {step} (loss {loss.item()}); lower lr={config.lr}")
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        bar.update(1)
+        if track:
+            running.append(loss.item())
+        if next_checkpoint < len(checkpoints) and step == checkpoints[next_checkpoint]:
+            record()
+            next_checkpoint += 1
     bar.close()
     seconds = time.perf_counter() - start
 
@@ -554,6 +754,7 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
         labels={s: d.y.astype(np.int64) for s, d in eval_sets.items()},
         loss={s: stack(s, 1) for s in evals}, error={s: stack(s, 2) for s in evals},
         weights=np.stack(weights) if weights else None, seconds=seconds,
+        objective_loss=np.array(objective_losses) if track else None,
     )
 
 
