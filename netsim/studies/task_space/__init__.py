@@ -9,6 +9,17 @@ from netsim.claims import ClaimRegistry
 from netsim.studies.task_space.claims import DECLARATIONS  # noqa: F401
 
 
+#: Knobs of the hierarchy experiment (the MNIST-1D experiments are still to come).
+PROFILE = {
+    "smoke": dict(seeds=2, n_per_class=30, union_per_class=20, epochs=3, checkpoints=5, null_pairs=2,
+                  train_processes=1, seed=0),
+    "book": dict(seeds=4, n_per_class=300, union_per_class=100, epochs=60, checkpoints=20, null_pairs=3,
+                 train_processes=2, seed=0),
+    "paper": dict(seeds=10, n_per_class=1000, union_per_class=300, epochs=60, checkpoints=40, null_pairs=6,
+                  train_processes=1, seed=0),
+}
+
+
 def registry() -> ClaimRegistry:
     """The chapter's strict registry of the declarations in :mod:`.claims`."""
     return ClaimRegistry("task_space", DECLARATIONS, strict=True)
