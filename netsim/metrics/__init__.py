@@ -127,6 +127,7 @@ from .tasks import (
     per_class_progress_many,
     trajectory_length,
     tube,
+    tube_from_reindexed,
     tube_radius,
 )
 from .trajectories import (
@@ -254,5 +255,6 @@ __all__ = [
     "per_class_progress_many",
     "trajectory_length",
     "tube",
+    "tube_from_reindexed",
     "tube_radius",
 ]

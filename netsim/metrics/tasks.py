@@ -280,6 +280,23 @@ def tube(trajs, labels, grid) -> Tube:
     """
     checked = _checked_set("trajs", trajs, labels)
     R, valid = reindex_many(checked, labels, grid)
+    return tube_from_reindexed(R, valid, grid)
+
+
+def tube_from_reindexed(R, valid, grid) -> Tube:
+    """The :class:`Tube` of trajectories already reindexed by :func:`~netsim.metrics.reindex_many`.
+
+    For bootstraps over runs: reindex every run once, then build tubes of any resample
+    (repeated runs allowed) from the rows of ``R`` without interpolating again.
+
+    Parameters
+    ----------
+    R : numpy.ndarray, shape (K, G, N, C); valid : bool array, shape (K, G); grid : (G,)
+    """
+    R, valid = np.asarray(R, dtype=np.float64), np.asarray(valid, dtype=bool)
+    if R.ndim != 4 or valid.shape != R.shape[:2] or len(grid) != R.shape[1]:
+        raise ValueError(f"R must be (K, G, N, C) with valid (K, G) and grid (G,); got {R.shape}, "
+                         f"{valid.shape}, {len(grid)}")
     common = valid.all(axis=0)
     G, (N, C) = R.shape[1], R.shape[2:]
     mean = np.full((G, N, C), np.nan)

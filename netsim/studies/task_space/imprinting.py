@@ -65,3 +65,17 @@ def orthogonal_invariance(features, labels, num_classes: int, *, draws: int = 5,
         G = F @ U.T
         worst = max(worst, float(np.abs(imprinted_probs(G, imprint(G, labels, num_classes)) - base).max()))
     return worst
+
+
+def map_tasks(runs: dict, means, analysis, *, progress: bool = True) -> dict:
+    """task -> list of mapped trajectories (T, N, C) of its runs, on the ``analysis`` ArrayDataset.
+
+    ``means`` and ``analysis`` are ArrayDatasets of the target (union) task.
+    """
+    from tqdm.auto import tqdm
+
+    items = [(task, tr) for task, trs in runs.items() for tr in trs]
+    out: dict = {task: [] for task in runs}
+    for task, tr in tqdm(items, desc="imprinting checkpoints", disable=not progress):
+        out[task].append(mapped_trajectory(tr, means.x, means.y, analysis.x, analysis.num_classes))
+    return out
