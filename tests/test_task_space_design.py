@@ -48,3 +48,33 @@ def test_hierarchy_config_trains_only_the_task_leaves(task):
     config = design.hierarchy_config(task, 0, P)
     data = load_dataset(config.dataset, "train", **config.dataset_options)
     assert data.num_classes == len(design._leaves(task))
+
+
+def test_tree_correlation_recovers_the_designed_tree():
+    """Task distances equal to the tree's path lengths give correlation 1; permuted leaves less; NaN gives NaN."""
+    import numpy as np
+
+    from netsim.studies.task_space import evidence
+
+    tasks = design.HIERARCHY_TASKS
+    D = np.array([[design.tree_distance(a, b) for b in tasks] for a in tasks], dtype=float)
+    assert evidence.tree_correlation(D, tasks) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    assert np.nanmean([evidence.tree_correlation(D, tasks, evidence._permuted_tree(rng)) for _ in range(20)]) < 0.9
+    D[0, 1] = D[1, 0] = np.nan
+    assert np.isnan(evidence.tree_correlation(D, tasks))
+
+
+def test_run_bootstrap_and_early_late():
+    """The point value uses every run once; early/late average the first and last fifth of the defined points."""
+    import numpy as np
+
+    from netsim.studies.task_space import evidence
+
+    values = {"a": np.array([1.0, 2.0, 3.0]), "b": np.array([10.0, 10.0])}
+    est = evidence.run_bootstrap(lambda c: values["a"][c["a"]].mean() + values["b"][c["b"]].mean(),
+                                 {"a": 3, "b": 2}, n_resamples=50, seed=0)[0]
+    assert est.value == 12.0 and 11.0 <= est.low <= est.value <= est.high <= 13.0
+    profile = np.array([np.nan, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, np.nan])
+    assert evidence.early_late(profile) == (1.0, 8.5)
+    assert all(np.isnan(evidence.early_late(np.full(5, np.nan))))
