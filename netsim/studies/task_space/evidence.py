@@ -185,6 +185,8 @@ def tree_correlation(D, tasks, tree=tree_distance) -> float:
     if not np.isfinite(condensed).all():  # two task families without a common progress range
         return np.nan
     designed = np.array([tree(a, b) for a, b in itertools.combinations(tasks, 2)], dtype=float)
+    if np.ptp(designed) == 0 or np.ptp(condensed) == 0:  # e.g. a permuted tree that puts every task at the root
+        return np.nan
     return float(scipy.stats.spearmanr(condensed, designed).statistic)
 
 
