@@ -43,9 +43,16 @@ class ModelSketch:
     accuracy: dict = field(default_factory=dict)
 
 
-def probe_model(config, x, blocks=None, *, batch_size: int = 256) -> dict:
-    """Block name -> (F (N, d), G (N, d)) of the trained model of ``config`` on inputs ``x``."""
-    model = build(config)
+def probe_model(model, x, blocks=None, *, batch_size: int = 256) -> dict:
+    """Block name -> (F (N, d), G (N, d)) of a network (or the trained model of a TrainConfig) on inputs ``x``.
+
+    ``blocks`` default: every residual block. Pass the built network when probing it several times:
+    rebuilding reads its weights from the cache again.
+    """
+    from netsim.train import TrainConfig
+
+    if isinstance(model, TrainConfig):
+        model = build(model)
     names = block_names(model) if blocks is None else blocks
     return probe_blocks(model, names, x, beta=0.5, batch_size=batch_size)
 
@@ -169,8 +176,9 @@ def represent_zoo(zoo, P, *, progress: bool = True) -> Representations:
         n_samples[role] = len(x)
         exact_reps = []   # per model: list over blocks of the N x N Hadamard representation (float32)
         for i, config in enumerate(zoo.small[role]):
-            model_blocks = block_names(build(config))
-            probes = probe_model(config, x, model_blocks + [POOLED])
+            model = build(config)
+            model_blocks = block_names(model)
+            probes = probe_model(model, x, model_blocks + [POOLED])
             pooled.append(probes[POOLED])
             small.append(sketch_model(probes, P))
             exact_reps.append([exact_representation(*probes[b]).astype(np.float32) for b in model_blocks])

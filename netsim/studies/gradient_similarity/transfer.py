@@ -78,9 +78,10 @@ def mean_embedding_table(zoo, P, *, progress: bool = True):
     items = [(role, k, "small", c) for role in ROLES for k, c in enumerate(zoo.small[role])]
     items += [(role, 0, "deep", zoo.deep[role]) for role in ROLES]
     for role, k, network, config in tqdm(items, desc="mean embedding norms", disable=not progress):
-        last = block_names(build(config))[-1]
+        model = build(config)
+        last = block_names(model)[-1]
         for target in TARGETS:
-            F, G = probe_model(config, _inputs(target, "train", P), [last])[last]
+            F, G = probe_model(model, _inputs(target, "train", P), [last])[last]
             m = kernel_mean_embedding_norm(F, G)
             rows.append({"source": role, "model": k, "network": network, "target": target, "mu": m.mu,
                          "cka_normaliser": m.cka_normaliser, "nbs_normaliser": m.nbs_normaliser,
@@ -112,9 +113,10 @@ def kernel_ridge_transfer(zoo, P, *, progress: bool = True) -> dict:
         permuted = np.random.default_rng([P.seed, 3, t]).permutation(train.y)
         res = {"correct": [], "null": [], "one_epoch": [], "converged": []}
         for config in configs:
-            names = block_names(build(config)) + [POOLED]
-            tr = probe_model(config, train.x, names)
-            te = probe_model(config, xt, names)
+            model = build(config)
+            names = block_names(model) + [POOLED]
+            tr = probe_model(model, train.x, names)
+            te = probe_model(model, xt, names)
             res["correct"].append([_krr_correct(tr[b], train.y, te[b], yt, m, P, train.num_classes)
                                    for b in names[:-1]])
             res["null"].append([_krr_correct(tr[b], permuted, te[b], yt, m, P, train.num_classes)
