@@ -88,3 +88,26 @@ def null_range(values: Sequence[float], *, unit: str = "permutations", level: fl
     low, high = np.quantile(values, [tail, 1 - tail])
     return Estimate(float(values.mean()), float(min(low, values.mean())), float(max(high, values.mean())),
                     f"mean and {level:.0%} range over {len(values)} {unit}")
+
+
+def percentile_estimates(values, draws, method: str, *, level: float = 0.95) -> list[Estimate]:
+    """Point values with the percentile intervals of their resampled draws (the usual bootstrap interval).
+
+    Parameters
+    ----------
+    values : (k,) point values (each from the full sample).
+    draws : (R, k) the same statistics on R resamples; NaN draws (resamples where a statistic is
+        undefined) are left out.
+    method : description of the resampling, for the interval.
+
+    Returns
+    -------
+    list of k Estimates; each interval is widened to contain its point value.
+    """
+    values = np.atleast_1d(np.asarray(values, dtype=float))
+    draws = np.asarray(draws, dtype=float).reshape(-1, len(values))
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    tail = (1 - level) / 2
+    low, high = np.nanquantile(draws, tail, axis=0), np.nanquantile(draws, 1 - tail, axis=0)
+    return [Estimate(float(v), float(min(lo, v)), float(max(hi, v)), method) for v, lo, hi in zip(values, low, high)]

@@ -16,7 +16,7 @@ import scipy.stats
 from netsim.claims import Estimate
 from netsim.studies.gradient_similarity.design import ROLES
 from netsim.studies.gradient_similarity.representations import Gram, cka, cross_matrix, nbs, similarity_matrix
-from netsim.uncertainty import null_range, spread
+from netsim.uncertainty import null_range, percentile_estimates, spread
 
 LEVEL = 0.95
 
@@ -30,12 +30,6 @@ def seed_resample(labels, rng) -> np.ndarray:
                            for g in dict.fromkeys(labels)])
 
 
-def _interval(draws, level=LEVEL):
-    draws = np.asarray(draws, dtype=float)
-    a = (1 - level) / 2
-    return np.nanquantile(draws, a, axis=0), np.nanquantile(draws, 1 - a, axis=0)
-
-
 def seed_bootstrap(statistic, labels, *, n_resamples: int, seed: int = 0, unit: str = "models") -> list[Estimate]:
     """Estimates of ``statistic(idx, labels)`` (a sequence of numbers) with a stratified seed bootstrap.
 
@@ -45,9 +39,8 @@ def seed_bootstrap(statistic, labels, *, n_resamples: int, seed: int = 0, unit: 
     value = np.atleast_1d(np.asarray(statistic(np.arange(len(labels)), labels), dtype=float))
     rng = np.random.default_rng([seed, 7])
     draws = np.array([np.atleast_1d(statistic(seed_resample(labels, rng), labels)) for _ in range(n_resamples)])
-    low, high = _interval(draws)
-    method = f"95% bootstrap over {unit} within each data set ({n_resamples} resamples)"
-    return [Estimate(v, min(lo, v), max(hi, v), method) for v, lo, hi in zip(value, low, high)]
+    return percentile_estimates(value, draws, f"95% bootstrap over {unit} within each data set ({n_resamples} resamples)",
+                                level=LEVEL)
 
 
 def relabel_null(statistic, labels, *, draws: int, seed: int = 0) -> list[Estimate]:
@@ -330,9 +323,8 @@ def claim_3_6(krr, P) -> tuple[dict, dict]:
     method = f"95% bootstrap over test samples ({P.resamples} resamples)"
 
     def estimates(use):
-        value = krr_statistics(krr, use=use)
-        lo, hi = _interval([krr_statistics(krr, d, use=use) for d in draws])
-        return [Estimate(v, min(a, v), max(b, v), method) for v, a, b in zip(value, lo, hi)]
+        return percentile_estimates(krr_statistics(krr, use=use), [krr_statistics(krr, d, use=use) for d in draws],
+                                    method, level=LEVEL)
 
     measured, null = estimates("correct"), estimates("null")
     return dict(zip(names, measured)), {names[0]: null[0], names[1]: null[1]}

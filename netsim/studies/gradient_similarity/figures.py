@@ -18,11 +18,12 @@ KIND_TITLE = {"features": "features only ($K_f$)", "gradients": "gradients only 
 
 def pair_stats(S, labels) -> dict:
     """(X, Y) -> (mean, std) of the similarities of pairs of distinct models from groups X and Y."""
+    from netsim.studies.gradient_similarity.evidence import pair_mask
+
     labels = np.asarray(labels)
     out = {}
     for a, b in GROUP_PAIRS:
-        mask = (labels[:, None] == a) & (labels[None, :] == b) & ~np.eye(len(labels), dtype=bool)
-        values = np.asarray(S)[mask]
+        values = np.asarray(S)[pair_mask(np.arange(len(labels)), labels, a, b)]
         out[a, b] = (float(values.mean()), float(values.std()))
     return out
 

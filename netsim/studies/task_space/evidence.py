@@ -17,19 +17,10 @@ from netsim import metrics
 from netsim.claims import Estimate
 from netsim.metrics.tasks import normalised_distance, per_class_progress, tube_from_reindexed
 from netsim.studies.task_space.design import HIERARCHY_TASKS, tree_distance
-from netsim.uncertainty import null_range
+from netsim.uncertainty import null_range, percentile_estimates
 
 LEVEL = 0.95
 FOUR_WAY = ("round", "angular")
-
-
-def _estimate(value, draws, method) -> Estimate | None:
-    """The value with its percentile interval; None when the value is undefined (NaN)."""
-    if not np.isfinite(value):
-        return None
-    draws = np.asarray(draws, dtype=float)
-    lo, hi = np.nanquantile(draws, [(1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2])
-    return Estimate(float(value), float(min(lo, value)), float(max(hi, value)), method)
 
 
 def _null(values, unit: str) -> Estimate | None:
@@ -50,7 +41,9 @@ def run_bootstrap(statistic, sizes: dict, *, n_resamples: int, seed: int = 0) ->
     draws = np.array([np.atleast_1d(statistic({t: rng.integers(0, n, n) for t, n in sizes.items()}))
                       for _ in range(n_resamples)])
     method = f"95% bootstrap over runs within each task ({n_resamples} resamples)"
-    return [_estimate(v, draws[:, k], method) for k, v in enumerate(value)]
+    defined = np.isfinite(value)  # None for a statistic this run leaves undefined
+    estimates = iter(percentile_estimates(value[defined], draws[:, defined], method, level=LEVEL) if defined.any() else ())
+    return [next(estimates) if ok else None for ok in defined]
 
 
 # --------------------------------------------------------------------------- B2, B3: progress
