@@ -23,6 +23,21 @@ PROFILE = {
 }
 
 
+#: Knobs of the MNIST-1D experiments (claims B6-B10; :mod:`.mnist1d`). The statistics' knobs
+#: (resamples, null draws, grid) are those of :data:`PROFILE`.
+MNIST1D_PROFILE = {
+    "smoke": dict(seeds=4, epochs=1, checkpoints=6, subtasks=3, pair_seeds=2, labelled=100, train_size=500,
+                  finetune_sources=1, finetune_epochs=1, finetune_checkpoints=4, analysis_size=200,
+                  train_processes=1, seed=0),
+    "book": dict(seeds=4, epochs=10, checkpoints=20, subtasks=5, pair_seeds=2, labelled=200, train_size=None,
+                 finetune_sources=2, finetune_epochs=5, finetune_checkpoints=8, analysis_size=1000,
+                 train_processes=2, seed=0),
+    "paper": dict(seeds=10, epochs=40, checkpoints=40, subtasks=10, pair_seeds=4, labelled=200, train_size=None,
+                  finetune_sources=5, finetune_epochs=5, finetune_checkpoints=10, analysis_size=2000,
+                  train_processes=1, seed=0),
+}
+
+
 def registry() -> ClaimRegistry:
     """The chapter's strict registry of the declarations in :mod:`.claims`."""
     return ClaimRegistry("task_space", DECLARATIONS, strict=True)
