@@ -104,3 +104,9 @@ def train_hierarchy(P, *, cache=None, progress: bool = True) -> dict:
     executor = LocalExecutor(processes=P.train_processes, threads=1, engine="sequential")
     trajectories = iter(train_many(flat, cache=cache, executor=executor, progress=progress))
     return {task: [next(trajectories) for _ in runs] for task, runs in configs.items()}
+
+
+def task_classes(tasks, class_names) -> dict:
+    """task -> sorted indices (in the union task's ``class_names``) of the leaves it was trained on."""
+    index = {name: i for i, name in enumerate(class_names)}
+    return {task: np.array(sorted(index[leaf] for leaf in _leaves(task))) for task in tasks}

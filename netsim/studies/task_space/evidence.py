@@ -30,6 +30,12 @@ def _null(values, unit: str) -> Estimate | None:
     return null_range(values, unit=unit) if len(values) >= 2 else None
 
 
+def _finite_mean(values) -> float:
+    """Mean of the finite values; NaN (without a warning) when there are none."""
+    values = np.asarray(values, dtype=float)
+    return float(values[np.isfinite(values)].mean()) if np.isfinite(values).any() else np.nan
+
+
 def run_bootstrap(statistic, sizes: dict, *, n_resamples: int, seed: int = 0) -> list[Estimate]:
     """``statistic(choice)`` with ``choice``: task -> run indices; resampled within each task.
 
@@ -236,7 +242,7 @@ def claim_b5(reindexed, labels, grid, P) -> tuple[dict, dict]:
 
     def stat(choice):
         pairs = [early_late(rho_profile(reindexed, a, b, labels, grid, choice)) for a, b in itertools.combinations(tasks, 2)]
-        early, late = np.nanmean([p[0] for p in pairs]), np.nanmean([p[1] for p in pairs])
+        early, late = (_finite_mean([p[i] for p in pairs]) for i in (0, 1))
         return early, late - early
 
     measured = run_bootstrap(stat, sizes, n_resamples=P.task_resamples, seed=P.seed)

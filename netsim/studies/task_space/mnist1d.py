@@ -1,7 +1,7 @@
 """The MNIST-1D experiments of study 5 (STUDIES_THESIS B.4, claims B6-B10): families of runs.
 
 One backbone for every family: the all-convolutional 1-D network (3 layers of 32 channels,
-kernel 5, layer norm, bias-free head), Adam with a cosine schedule, batch 64, the same number of
+kernel 5, strides 1, 2, 2, layer norm, bias-free head), Adam with a cosine schedule, batch 64, the same number of
 optimiser steps and the same (geometric) checkpoint schedule for every family that is compared by
 Riemann length. The families (run seeds differ between families, so no two share initial weights):
 
@@ -17,6 +17,11 @@ Riemann length. The families (run seeds differ between families, so no two share
 Every run is mapped onto the 10-way task on *training* data (as the thesis does in Figs. 3.4-3.5),
 with two disjoint halves of the training set in the two roles: the even-indexed samples supply
 the class means, the odd-indexed ones (the first ``analysis_size``) are the samples predicted.
+
+Settings measured before the statistics' first book-size run (2026-12-02, one thread): with strides
+1, 1, 1 the imprinting of a run cost 10 s (every checkpoint's features on 3000 samples), so the
+network strides its last two layers (0.85 s); it fits the 10-way task in 10 epochs to a train error
+of 0.04 (imprinted error 0.044); 32 channels (not 16: imprinted error 0.20) are kept.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import numpy as np
 
 from netsim.train import TrainConfig
 
-MODEL = dict(channels=(32, 32, 32), norm="layer", head_bias=False)
+MODEL = dict(channels=(32, 32, 32), norm="layer", head_bias=False, strides=(1, 2, 2))
 OPTIMISER = dict(optimizer="adam", lr=0.003, batch_size=64, schedule="cosine")
 #: Episodes (way, shot, query): the thesis' 2-way episodes have 10 support and 20 query samples and
 #: its 5-way episodes 10 support and 50 query samples; read here as totals per episode.

@@ -14,14 +14,11 @@ import scipy.stats
 
 from netsim import metrics
 from netsim.metrics.tasks import trajectory_length, tube_from_reindexed
-from netsim.studies.task_space.evidence import _null, early_late, mean_rho, rho_profile, run_bootstrap
+from netsim.studies.task_space.evidence import _finite_mean, _null, early_late, mean_rho, rho_profile, run_bootstrap
 from netsim.studies.task_space.mnist1d import KWAY
 
 
-def _nanmean(values) -> float:
-    """Mean of the finite values; NaN (without a warning) when there are none."""
-    values = np.asarray(values, dtype=float)
-    return float(values[np.isfinite(values)].mean()) if np.isfinite(values).any() else np.nan
+_nanmean = _finite_mean  # mean of the finite values, NaN without a warning when there are none
 
 
 def _spearman(x, y) -> float:
@@ -127,18 +124,17 @@ def claim_b7(reindexed, mapped, labels, grid, P) -> tuple[dict, dict, dict]:
 
 # --------------------------------------------------------------------------- B8
 def _halves(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Every split of runs 0..n-1 into two halves of n // 2 runs, each split once (run 0 in the first
-    half; an odd run out is left out); 4 runs give 3 splits."""
+    """Every split of runs 0..n-1 into two halves of n // 2 runs, each unordered split once (an odd
+    run out is left out): 4 runs give 3 splits, 5 give 15, 6 give 10."""
     k = n // 2
-    out = []
+    seen, out = set(), []
     for first in itertools.combinations(range(n), k):
-        if first[0] != 0:
-            continue
         rest = [i for i in range(n) if i not in first]
         for second in itertools.combinations(rest, k):
-            out.append((np.array(first), np.array(second)))
-            if n % 2 == 0:
-                break
+            key = frozenset((first, second))
+            if key not in seen:
+                seen.add(key)
+                out.append((np.array(first), np.array(second)))
     return out
 
 
