@@ -42,6 +42,22 @@ def test_mapped_trajectory_needs_weights(run):
         imprinting.mapped_trajectory(bare, np.zeros((2, 1, 12, 12)), np.array([0, 1]), np.zeros((1, 1, 12, 12)), 2)
 
 
+def test_map_tasks_on_workers_equals_in_process(run):
+    """Two worker processes give the same mapped trajectories, in the same task and run order."""
+    from netsim.data import load_dataset
+
+    union = load_dataset("sprites", "test", size=12, shapes="union", n_per_class=3)
+    other = run.config.replace(seed=1)
+    runs = {"a": [run], "b": [train_trajectory(other, progress=False), run]}
+    here = imprinting.map_tasks(runs, union, union, progress=False)
+    pooled = imprinting.map_tasks(runs, union, union, processes=2, progress=False)
+    assert list(pooled) == ["a", "b"] and [len(v) for v in pooled.values()] == [1, 2]
+    for task in runs:
+        for x, y in zip(here[task], pooled[task]):
+            np.testing.assert_allclose(x, y, atol=1e-6)  # float32 forward passes in another process
+    assert not np.allclose(here["b"][0], here["b"][1])  # the two runs of b differ: order is tested
+
+
 def test_orthogonal_invariance_check_is_exact_and_can_fail():
     """B11 measures ~1e-15 for imprinting; the same measurement on a non-orthogonal map is large."""
     rng = np.random.default_rng(0)

@@ -18,7 +18,7 @@ PROFILE = {
     "smoke": dict(seeds=4, n_per_class=30, union_per_class=20, epochs=3, checkpoints=5, null_pairs=3,
                   grid_points=20, resamples=30, task_resamples=10, null_draws=30, embedding_null_draws=2,
                   train_processes=1, seed=0),
-    "book": dict(seeds=4, n_per_class=300, union_per_class=100, epochs=60, checkpoints=20, null_pairs=3,
+    "book": dict(seeds=4, n_per_class=300, union_per_class=100, epochs=45, checkpoints=20, null_pairs=3,
                  grid_points=50, resamples=200, task_resamples=100, null_draws=200, embedding_null_draws=3,
                  train_processes=2, seed=0),
     "paper": dict(seeds=10, n_per_class=1000, union_per_class=300, epochs=60, checkpoints=40, null_pairs=6,

@@ -67,15 +67,32 @@ def orthogonal_invariance(features, labels, num_classes: int, *, draws: int = 5,
     return worst
 
 
-def map_tasks(runs: dict, means, analysis, *, progress: bool = True) -> dict:
+def _map_run(item, means_x, means_y, analysis_x, num_classes):
+    """One run's mapped trajectory (a picklable job for :func:`map_tasks`'s workers)."""
+    return mapped_trajectory(item, means_x, means_y, analysis_x, num_classes)
+
+
+def map_tasks(runs: dict, means, analysis, *, processes: int = 1, progress: bool = True) -> dict:
     """task -> list of mapped trajectories (T, N, C) of its runs, on the ``analysis`` ArrayDataset.
 
-    ``means`` and ``analysis`` are ArrayDatasets of the target (union) task.
+    ``means`` and ``analysis`` are ArrayDatasets of the target (union) task. ``processes > 1``
+    maps the runs on that many worker processes (one torch thread each); the result is the same.
     """
+    import functools
+
     from tqdm.auto import tqdm
 
+    from netsim.zoo import LocalExecutor
+
     items = [(task, tr) for task, trs in runs.items() for tr in trs]
+    job = functools.partial(_map_run, means_x=means.x, means_y=means.y, analysis_x=analysis.x,
+                            num_classes=analysis.num_classes)
+    done: dict = {}
+    executor = LocalExecutor(processes=processes, threads=1)
+    for i, mapped in tqdm(executor.map_unordered(job, [tr for _, tr in items]), total=len(items),
+                          desc="imprinting checkpoints", disable=not progress):
+        done[i] = mapped
     out: dict = {task: [] for task in runs}
-    for task, tr in tqdm(items, desc="imprinting checkpoints", disable=not progress):
-        out[task].append(mapped_trajectory(tr, means.x, means.y, analysis.x, analysis.num_classes))
+    for i, (task, _) in enumerate(items):
+        out[task].append(done[i])
     return out

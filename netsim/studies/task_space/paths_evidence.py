@@ -26,11 +26,12 @@ def _spearman(x, y) -> float:
     return float(scipy.stats.spearmanr(x, y).statistic) if np.ptp(x) > 0 and np.ptp(y) > 0 else np.nan
 
 
-def _relabel_draws(a, b, statistic, P, salt: int) -> list:
-    """``statistic(idx_a, idx_b)`` over random relabellings of the pooled items of two families."""
+def _relabel_draws(a, b, statistic, P, salt: int, draws: int | None = None) -> list:
+    """``statistic(idx_a, idx_b)`` over ``draws`` (default ``P.null_draws``) random relabellings of
+    the pooled items of two families."""
     rng = np.random.default_rng([P.seed, salt])
     n = len(a) + len(b)
-    return [statistic(*np.split(rng.permutation(n), [len(a)])) for _ in range(P.null_draws)]
+    return [statistic(*np.split(rng.permutation(n), [len(a)])) for _ in range(draws or P.null_draws)]
 
 
 # --------------------------------------------------------------------------- B6
@@ -166,7 +167,8 @@ def claim_b8(reindexed, labels, grid, P) -> tuple[dict, dict]:
         e, late = early_late(rho_profile({"a": (pooled[a], pooled_valid[a]), "b": (pooled[b], pooled_valid[b])},
                                          "a", "b", labels, grid))
         return e - late
-    draws = _relabel_draws(F, R, relabelled, P, salt=47)
+    # each draw builds two tubes: as many draws as the tube statistics' resamples
+    draws = _relabel_draws(F, R, relabelled, P, salt=47, draws=P.task_resamples)
     return dict(zip(names, measured)), {names[0]: _null(split_ratios, unit="splits of the supervised seeds"),
                                         names[1]: _null(draws, unit="relabellings")}
 
@@ -237,7 +239,7 @@ def claim_b10(reindexed, labels, grid, pair_groups, P) -> tuple[dict, dict]:
     bounds = np.cumsum([0] + [len(reindexed[g][0]) for g in pair_groups])
     rng = np.random.default_rng([P.seed, 59])
     draws = []
-    for _ in range(P.null_draws):
+    for _ in range(P.task_resamples):  # each draw builds every tube again: the tube statistics' count
         groups = np.split(rng.permutation(len(R)), bounds[1:-1])
         tubes = dict(reindexed)
         tubes.update({g: (R[i], V[i]) for g, i in zip(pair_groups, groups)})
