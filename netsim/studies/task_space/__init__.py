@@ -18,7 +18,7 @@ PROFILE = {
     "smoke": dict(seeds=4, n_per_class=30, union_per_class=20, epochs=3, checkpoints=5, null_pairs=3,
                   grid_points=20, resamples=30, task_resamples=10, null_draws=30, embedding_null_draws=2,
                   train_processes=1, seed=0),
-    "book": dict(seeds=4, n_per_class=300, union_per_class=100, epochs=45, checkpoints=20, null_pairs=3,
+    "book": dict(seeds=4, n_per_class=300, union_per_class=100, epochs=60, checkpoints=20, null_pairs=3,
                  grid_points=50, resamples=200, task_resamples=100, null_draws=200, embedding_null_draws=3,
                  train_processes=2, seed=0),
     "paper": dict(seeds=10, n_per_class=1000, union_per_class=300, epochs=60, checkpoints=40, null_pairs=6,
@@ -75,3 +75,19 @@ def record(claims, id: str, measured, null, note: str = ""):
         if missing:
             note = "; ".join(filter(None, (note, "null undefined for: " + "; ".join(missing))))
     return claims.record(id, Measured(measured) if isinstance(measured, dict) else measured, null=null, note=note)
+
+
+def glue_parts(name: str, values) -> list[str]:
+    """Glue each part of a claim's statistics for the prose, NaN where a run left it undefined.
+
+    ``values`` is an Estimate (glued as ``name``) or a mapping of parts (glued as ``name_1``,
+    ``name_2``, ... in order); ``claims.glue`` glues only what was recorded, and a small profile
+    leaves some claims not tested, so the chapter's text reads these names instead.
+    """
+    from myst_nb import glue
+
+    parts = list(values.values()) if isinstance(values, dict) else [values]
+    names = [name] if not isinstance(values, dict) else [f"{name}_{k}" for k in range(1, len(parts) + 1)]
+    for label, value in zip(names, parts):
+        glue(label, float("nan") if value is None else float(getattr(value, "value", value)), display=False)
+    return names
