@@ -232,15 +232,15 @@ def test_share_decreasing():
     assert np.isnan(pe._share_decreasing([3, np.inf, 1]))
 
 
-def test_spearman_and_nanmean_are_nan_where_undefined_without_warnings():
+def test_spearman_and_finite_mean_are_nan_where_undefined_without_warnings():
     """Constant sides leave Spearman undefined; a mean of no finite values is NaN; neither warns."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert pe._spearman([1, 2, 3, 4], [8, 6, 4, 1]) == pytest.approx(-1.0)
         assert pe._spearman([1, 2, 3], [1, 4, 9]) == pytest.approx(1.0)
         assert np.isnan(pe._spearman([1, 1, 1], [1, 2, 3])) and np.isnan(pe._spearman([1, 2, 3], [5, 5, 5]))
-        assert np.isnan(pe._nanmean([np.nan, np.nan])) and np.isnan(pe._nanmean([]))
-        assert pe._nanmean([1.0, np.nan, 3.0, np.inf]) == 2.0
+        assert np.isnan(pe._finite_mean([np.nan, np.nan])) and np.isnan(pe._finite_mean([]))
+        assert pe._finite_mean([1.0, np.nan, 3.0, np.inf]) == 2.0
 
 
 # --------------------------------------------------------------------------- B6

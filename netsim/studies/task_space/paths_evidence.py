@@ -18,7 +18,6 @@ from netsim.studies.task_space.evidence import _finite_mean, _null, early_late, 
 from netsim.studies.task_space.mnist1d import KWAY
 
 
-_nanmean = _finite_mean  # mean of the finite values, NaN without a warning when there are none
 
 
 def _spearman(x, y) -> float:
@@ -75,8 +74,8 @@ def _share_decreasing(values) -> float:
     return float(np.mean(np.diff(values) < 0))
 
 
-def kway_summaries(reindexed, mapped, labels, grid) -> dict:
-    """Per k: the runs' final d_B to truth (runs,) and a function of a run choice -> mean tube radius."""
+def kway_summaries(reindexed, mapped, labels) -> dict:
+    """Per k: the runs' final d_B to truth (runs,) and their reindexed trajectories (R, valid)."""
     truth = metrics.truth(labels, mapped[f"kway{KWAY[0]}"][0].shape[-1])
     out = {}
     for k in KWAY:
@@ -96,7 +95,7 @@ def claim_b7(reindexed, mapped, labels, grid, P) -> tuple[dict, dict, dict]:
     """Share of the steps k = 2 -> 5 -> 7 where the mean tube radius and the final d_B to truth decrease."""
     names = ("share of the steps k = 2 -> 5 -> 7 where the mean tube radius decreases",
              "share of the steps where the final d_B to truth decreases")
-    s = kway_summaries(reindexed, mapped, labels, grid)
+    s = kway_summaries(reindexed, mapped, labels)
 
     def stat(choice):
         radii = [_mean_radius(s[k]["R"], s[k]["valid"], grid, choice[k]) for k in KWAY]
@@ -225,10 +224,10 @@ def claim_b10(reindexed, labels, grid, pair_groups, P) -> tuple[dict, dict]:
     families = tuple(pair_groups) + ("supervised", "simclr", "kway2")
 
     def ratio_and_early(tubes, choice, versus_all="simclr"):
-        among = _nanmean([mean_rho(rho_profile(tubes, a, b, labels, grid, choice))
+        among = _finite_mean([mean_rho(rho_profile(tubes, a, b, labels, grid, choice))
                             for a, b in itertools.combinations(pair_groups, 2)])
-        to_sup = _nanmean([mean_rho(rho_profile(tubes, a, "supervised", labels, grid, choice)) for a in pair_groups])
-        early = _nanmean([early_late(rho_profile(tubes, a, versus_all, labels, grid, choice))[0] for a in pair_groups])
+        to_sup = _finite_mean([mean_rho(rho_profile(tubes, a, "supervised", labels, grid, choice)) for a in pair_groups])
+        early = _finite_mean([early_late(rho_profile(tubes, a, versus_all, labels, grid, choice))[0] for a in pair_groups])
         return among / to_sup, early
 
     measured = run_bootstrap(lambda c: ratio_and_early(reindexed, c), {f: len(reindexed[f][0]) for f in families},
