@@ -17,3 +17,18 @@ def one_thread():
     with threadpoolctl.threadpool_limits(1):
         yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def figures_closed():
+    """Draw on the non-interactive Agg backend and close every figure after the test.
+
+    For the tests of the chapters' figures modules: ``pytestmark = pytest.mark.usefixtures("figures_closed")``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
