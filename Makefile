@@ -18,11 +18,15 @@ venv: $(STAMP)
 # Every package is installed at the exact version of requirements.lock (`make lock` writes it);
 # torch/torchvision are the builds this machine has on disk; jupyter-book<2 builds offline.
 LOCK := requirements.lock
-$(STAMP): pyproject.toml $(LOCK)
+# Installed without their dependencies: torchattacks 3.5.1 pins an old requests that conflicts with the
+# notebook stack; what it needs at run time (torch, torchvision, scipy, tqdm) is already in the lock.
+NO_DEPS_PINS := torchattacks==3.5.1
+$(STAMP): pyproject.toml $(LOCK) Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c $(LOCK) torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -c $(LOCK) -e ".[book,test]"
+	$(PY) -m pip install --quiet --no-deps $(NO_DEPS_PINS)
 	touch $(STAMP)
 
 # Pin the environment: exact versions of what .venv holds for netsim-compendium[book,test]

@@ -64,6 +64,9 @@ class TrainConfig:
     distill_from : ``key_dict()`` of a cached run with ``save_weights=True``; its final
         model's probabilities on the training inputs replace the labels (soft targets,
         self-distillation as in Furlanello et al. 2018). Not with ``random_labels``.
+    distill_hard : with ``distill_from`` only: the teacher's most probable class replaces
+        each training label instead of its probabilities (hard-label distillation, as in
+        DeiT's hard variant without a distillation token; seed 004, section 5).
     init_offset : ``(seed, scale)``: after the standard initialisation (seeded by ``seed``
         of this config) add ``scale`` times a standard Gaussian, drawn from its own
         generator seeded by the offset's ``seed``, to every weight matrix or kernel
@@ -163,6 +166,7 @@ class TrainConfig:
     init_from: Mapping[str, Any] | None = None
     train_range: tuple[float, float] | None = None
     distill_from: Mapping[str, Any] | None = None
+    distill_hard: bool = False
     init_offset: tuple[int, float] | None = None
     objective: str = "supervised"
     episode: tuple[int, int, int] | None = None
@@ -204,6 +208,10 @@ class TrainConfig:
             object.__setattr__(self, "train_range", window)
         if self.distill_from is not None and self.random_labels:
             raise ValueError("distill_from replaces the labels; it cannot be combined with random_labels")
+        if not isinstance(self.distill_hard, bool):
+            raise ValueError(f"distill_hard must be a bool, got {self.distill_hard!r}")
+        if self.distill_hard and self.distill_from is None:
+            raise ValueError("distill_hard says how to use distill_from's teacher; give distill_from")
         if self.init_offset is not None:
             offset = tuple(self.init_offset)
             if (len(offset) != 2 or isinstance(offset[0], bool) or not isinstance(offset[0], (int, np.integer))
@@ -329,6 +337,10 @@ class Trajectory:
     labels : split -> (N_split,) int64 true labels of the evaluation samples.
     loss, error : split -> (T,) mean cross-entropy (nats) and error rate at each checkpoint.
     weights : (T, P) float32 flattened parameters, or ``None``.
+    buffers : (B,) float64, the final model's floating and integer buffers (batch-norm running
+        statistics and counters) flattened in ``model.buffers()`` order, recorded with
+        ``save_weights`` when the model has any (``None`` otherwise, and in runs cached before
+        buffers were recorded); :func:`build_final_model` needs them for batch-norm models.
     seconds : wall-clock training time.
     objective_loss : (T,) float, or ``None``: for training variants (``config.is_variant``)
         the mean training objective (the loss the optimiser minimises, e.g. the
@@ -346,6 +358,7 @@ class Trajectory:
     weights: np.ndarray | None = None
     seconds: float = float("nan")
     objective_loss: np.ndarray | None = None
+    buffers: np.ndarray | None = None
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -363,6 +376,8 @@ class Trajectory:
             arrays["weights"] = self.weights
         if self.objective_loss is not None:
             arrays["objective_loss"] = self.objective_loss
+        if self.buffers is not None:
+            arrays["buffers"] = self.buffers
         meta = {"config": dataclasses.asdict(self.config), "seconds": self.seconds,
                 "code_version": TRAIN_CODE_VERSION}
         return arrays, meta
@@ -374,7 +389,7 @@ class Trajectory:
         return cls(config=TrainConfig(**meta["config"]), steps=arrays["steps"], epochs=arrays["epochs"],
                    probs=pick("probs"), labels=pick("labels"), loss=pick("loss"), error=pick("error"),
                    weights=arrays.get("weights"), seconds=float(meta.get("seconds", float("nan"))),
-                   objective_loss=arrays.get("objective_loss"))
+                   objective_loss=arrays.get("objective_loss"), buffers=arrays.get("buffers"))
 
 
 def _is_int(value) -> bool:
@@ -483,14 +498,20 @@ def _warm_up_batch_norm(model, x, batch_size: int, num_batches: int, generator) 
         m.momentum = momentum
 
 
-def _cached_final_weights(source: Mapping[str, Any], argument: str, checkpoint: int | None = None):
-    """Weights of the cached run ``TrainConfig(**source)``: final, or at checkpoint index ``checkpoint``."""
+def _cached_run(source: Mapping[str, Any], argument: str) -> "Trajectory":
+    """The cached run ``TrainConfig(**source)``, which must have been trained with ``save_weights=True``."""
     from netsim.zoo import load_trajectory
 
     base = load_trajectory(TrainConfig(**source))
     if base is None or base.weights is None:
         raise ValueError(f"{argument} names a run that is not in the cache with save_weights=True; "
                          "train it first (netsim.zoo.train_many)")
+    return base
+
+
+def _cached_final_weights(source: Mapping[str, Any], argument: str, checkpoint: int | None = None):
+    """Weights of the cached run ``TrainConfig(**source)``: final, or at checkpoint index ``checkpoint``."""
+    base = _cached_run(source, argument)
     if checkpoint is None:
         return base.weights[-1]
     if checkpoint >= len(base.weights):
@@ -546,7 +567,7 @@ def _load_initial_weights(model, source: Mapping[str, Any], checkpoint: int | No
             own[k].copy_(donor[k].to(own[k].device))
 
 
-def build_final_model(config: TrainConfig, weights=None):
+def build_final_model(config: TrainConfig, weights=None, buffers=None):
     """The trained network of ``config`` (eval mode, on the CPU), rebuilt from its cached weights.
 
     Parameters
@@ -556,6 +577,11 @@ def build_final_model(config: TrainConfig, weights=None):
     weights : array_like (P,), optional
         Flattened parameters to load instead of the cached final ones (e.g. an earlier
         checkpoint, ``trajectory.weights[i]``).
+    buffers : array_like (B,), optional
+        Flattened buffers (``Trajectory.buffers``) for a model with batch norm. By default
+        the cached run's own, when ``weights`` is not given; with ``weights`` given, a
+        batch-norm model needs them given too (the buffers of another checkpoint are not
+        recorded).
 
     Returns
     -------
@@ -564,8 +590,8 @@ def build_final_model(config: TrainConfig, weights=None):
     Raises
     ------
     ValueError
-        If the run is not cached with weights, or the model has batch norm (its running
-        statistics are buffers, which are not recorded).
+        If the run is not cached with weights, or the model has batch norm and no buffers
+        are available (runs cached before ``Trajectory.buffers`` was recorded).
     """
     import torch
 
@@ -576,22 +602,50 @@ def build_final_model(config: TrainConfig, weights=None):
         raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}")
     data = load_dataset(config.dataset, "test", **config.dataset_options)
     model = build_model(config.model, data.input_shape, data.num_classes, **config.model_options)
-    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-        raise ValueError("config builds a model with batch norm, whose running statistics are not "
-                         "recorded in Trajectory.weights; use model_options norm=None")
     if weights is None:
-        weights = _cached_final_weights(config.key_dict(), "config")
+        run = _cached_run(config.key_dict(), "config")
+        weights, buffers = run.weights[-1], (run.buffers if buffers is None else buffers)
+    has_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    if has_norm and buffers is None:
+        raise ValueError("config builds a model with batch norm, whose running statistics were not recorded "
+                         "for these weights (Trajectory.buffers); retrain it, or use model_options norm=None")
     _set_weights(model, weights, "weights")
+    if buffers is not None:
+        _set_buffers(model, buffers, "buffers")
     return model.eval()
 
 
-def _soft_targets(source: Mapping[str, Any], x):
-    """Probabilities (N, C) of the cached run ``source`` on the inputs ``x`` (the teacher)."""
+def flat_buffers(model) -> np.ndarray | None:
+    """``model``'s buffers flattened to one float64 vector (``None`` if it has none)."""
+    parts = [b.detach().reshape(-1).double().cpu().numpy() for b in model.buffers()]
+    return np.concatenate(parts) if parts else None
+
+
+def _set_buffers(model, flat, argument: str) -> None:
+    import torch
+
+    buffers = list(model.buffers())
+    flat = np.asarray(flat, dtype=np.float64).reshape(-1)
+    expected = sum(b.numel() for b in buffers)
+    if flat.size != expected:
+        raise ValueError(f"{argument} has {flat.size} values; this model has {expected} buffer entries")
+    start = 0
+    with torch.no_grad():
+        for b in buffers:
+            chunk = flat[start:start + b.numel()].reshape(b.shape)
+            b.copy_(torch.as_tensor(chunk, dtype=b.dtype, device=b.device))
+            start += b.numel()
+
+
+def _soft_targets(source: Mapping[str, Any], x, hard: bool = False):
+    """Probabilities (N, C) of the cached run ``source`` on the inputs ``x`` (the teacher), or with
+    ``hard`` its most probable classes (N,) int64."""
     import torch
 
     teacher = build_final_model(TrainConfig(**source)).to(x.device)
     with torch.no_grad():
-        return torch.cat([torch.softmax(teacher(x[i:i + 1024]), dim=1) for i in range(0, len(x), 1024)])
+        probs = torch.cat([torch.softmax(teacher(x[i:i + 1024]), dim=1) for i in range(0, len(x), 1024)])
+    return probs.argmax(1) if hard else probs
 
 
 def _evaluate(model, x, y, batch_size: int = 1024):
@@ -694,7 +748,8 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
     x_train = torch.as_tensor(train.x, device=dev)
     y_train = torch.as_tensor(train.y, device=dev)
     if config.distill_from is not None:
-        y_train = _soft_targets(config.distill_from, x_train)  # CrossEntropyLoss takes probabilities too
+        # CrossEntropyLoss takes probabilities too; hard distillation gives class indices
+        y_train = _soft_targets(config.distill_from, x_train, hard=config.distill_hard)
     evals = {s: (torch.as_tensor(d.x, device=dev), torch.as_tensor(d.y, device=dev)) for s, d in eval_sets.items()}
 
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
@@ -755,6 +810,7 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
         loss={s: stack(s, 1) for s in evals}, error={s: stack(s, 2) for s in evals},
         weights=np.stack(weights) if weights else None, seconds=seconds,
         objective_loss=np.array(objective_losses) if track else None,
+        buffers=flat_buffers(model) if config.save_weights else None,
     )
 
 

@@ -153,8 +153,57 @@ def test_build_final_model_reproduces_the_recorded_predictions(tmp_path, monkeyp
     first = build_final_model(config, weights=run.weights[0])
     assert not np.allclose(torch.nn.utils.parameters_to_vector(first.parameters()).detach().numpy(),
                            run.weights[-1])
-    with pytest.raises(ValueError, match="batch norm"):
+    with pytest.raises(ValueError, match="not in the cache"):
         build_final_model(TrainConfig(**TINY, save_weights=True))
+
+
+def test_build_final_model_restores_batch_norm_buffers(tmp_path, monkeypatch):
+    from netsim.train import build_final_model, load_training_data
+    from netsim.zoo import train_many
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    config = TrainConfig(**TINY, save_weights=True)
+    (run,) = train_many([config], device="cpu", progress=False)
+    model = build_final_model(config)
+    _, evals = load_training_data(config)
+    with torch.no_grad():
+        probs = torch.softmax(model(torch.as_tensor(evals["test"].x)), dim=1).numpy()
+    # eval-mode predictions depend on the running statistics: equal only if they were restored
+    np.testing.assert_allclose(probs, run.probs["test"][-1], atol=1e-5)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms and int(norms[0].num_batches_tracked) > 0 and not torch.allclose(norms[0].running_var,
+                                                                                    torch.ones_like(norms[0].running_var))
+    with pytest.raises(ValueError, match="batch norm"):  # another checkpoint's buffers are not recorded
+        build_final_model(config, weights=run.weights[0])
+    with pytest.raises(ValueError, match="buffers"):
+        build_final_model(config, weights=run.weights[-1], buffers=run.buffers[:-1])
+    plain = TrainConfig(**PLAIN, save_weights=True)
+    assert train_many([plain], device="cpu", progress=False)[0].buffers is None  # no buffers to record
+
+
+def test_distill_hard_trains_on_the_teacher_argmax(tmp_path, monkeypatch):
+    from netsim.train import _soft_targets
+    from netsim.zoo import train_many
+
+    monkeypatch.setenv("NETSIM_CACHE", str(tmp_path))
+    teacher = TrainConfig(**{**PLAIN, "epochs": 5}, save_weights=True)
+    (t,) = train_many([teacher], device="cpu", progress=False)
+    x = torch.as_tensor(load_dataset_x(teacher))
+    hard, soft = _soft_targets(teacher.key_dict(), x, hard=True), _soft_targets(teacher.key_dict(), x)
+    assert hard.dtype == torch.int64 and torch.equal(hard, soft.argmax(1))
+    student = TrainConfig(**{**PLAIN, "epochs": 2, "seed": 1}, distill_from=teacher.key_dict(), distill_hard=True)
+    assert trajectory_key(student) != trajectory_key(student.replace(distill_hard=False))
+    train_trajectory(student, device="cpu", progress=False)
+    with pytest.raises(ValueError, match="distill_from"):
+        TrainConfig(**PLAIN, distill_hard=True)
+    with pytest.raises(ValueError, match="distill_hard"):
+        TrainConfig(**PLAIN, distill_from=teacher.key_dict(), distill_hard=1)
+
+
+def load_dataset_x(config):
+    from netsim.train import load_training_data
+
+    return load_training_data(config)[0].x
 
 
 def test_distill_from_trains_on_the_teacher_probabilities(tmp_path, monkeypatch):

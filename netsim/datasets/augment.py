@@ -21,8 +21,8 @@ def make_augmentation(name, **options):
         ``[-max_shift, max_shift]`` per sample, plus ``N(0, noise^2)`` noise (the
         MNIST-1D augmentation of the thesis; options ``max_shift=3``, ``noise=0.05``).
         ``"crop_flip"``: zero-pad by ``pad`` (default 4), crop back to the original
-        size at a random offset and flip horizontally with probability 1/2, per sample
-        (for images of shape (b, C, H, W)).
+        size at a random offset and flip horizontally with probability 1/2 (``flip=True``,
+        the default), per sample (for images of shape (b, C, H, W)).
         ``"signal_views"``: random views of 1-D signals for contrastive and
         semi-supervised objectives (:class:`SignalViews`): crop-and-resize, circular
         shift, amplitude scaling and Gaussian noise; the defaults are the SimCLR-lite
@@ -85,10 +85,14 @@ class ShiftNoise:
 
 
 class CropFlip:
-    """Zero-pad, random crop back to size, random horizontal flip (per sample)."""
+    """Zero-pad, random crop back to size, random horizontal flip (per sample; ``flip=False``
+    keeps the orientation, for images such as digits whose mirror image is another class)."""
 
-    def __init__(self, pad=4):
+    def __init__(self, pad=4, flip=True):
         self.pad = check_int(pad, "pad", minimum=0)
+        if not isinstance(flip, bool):
+            raise ValueError(f"flip must be a bool, got {flip!r}")
+        self.flip = flip
 
     def __call__(self, x, generator):
         import torch
@@ -99,7 +103,7 @@ class CropFlip:
         draw = dict(generator=generator, device=generator.device)
         top = torch.randint(0, 2 * self.pad + 1, (b,), **draw).to(x.device)
         left = torch.randint(0, 2 * self.pad + 1, (b,), **draw).to(x.device)
-        flip = (torch.rand(b, **draw) < 0.5).to(x.device)
+        flip = (torch.rand(b, **draw) < 0.5).to(x.device) & self.flip  # drawn either way: same stream
         padded = torch.nn.functional.pad(x, (self.pad,) * 4)
         rows = top[:, None] + torch.arange(height, device=x.device)  # (b, H)
         cols = left[:, None] + torch.arange(width, device=x.device)  # (b, W)
@@ -110,7 +114,7 @@ class CropFlip:
         return out.permute(0, 3, 1, 2).contiguous()
 
     def __repr__(self):
-        return f"CropFlip(pad={self.pad})"
+        return f"CropFlip(pad={self.pad}, flip={self.flip})"
 
 
 def _check_amplitude(amplitude):

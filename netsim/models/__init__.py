@@ -17,6 +17,8 @@ Registered names (``MODELS``) and their builders, whose keyword arguments are th
 ``resnet_large``   ``resnet`` with ``width=64, blocks=(2,)`` (thesis' large ResNet-1D)
 ``transformer``    ``build_transformer``: small pre-norm ViT
 ``timm:<name>``    ``build_timm``: any timm architecture, images only, never pretrained
+``zoo:<member>``   a member of study 8's tiny timm zoo
+                   (:mod:`netsim.studies.transferability.zoo`; its size is data there)
 =================  ===================================================================
 
 Parameters are initialised by PyTorch's defaults (see ``netsim.models.base``), so a
@@ -44,6 +46,7 @@ _BUILDERS = {
 }
 MODELS = tuple(_BUILDERS)
 TIMM_PREFIX = "timm:"
+ZOO_PREFIX = "zoo:"
 
 __all__ = ["MODELS", "Classifier", "build_model", "count_parameters", "from_timm",
            "residual_blocks"]
@@ -79,6 +82,16 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int, **siz
     num_classes = check_int("num_classes", num_classes)
     if isinstance(name, str) and name.startswith(TIMM_PREFIX):
         return build_timm(name[len(TIMM_PREFIX):], input_shape, num_classes, **size)
+    if isinstance(name, str) and name.startswith(ZOO_PREFIX):
+        # the zoo's members are data of study 8 (a name keeps the cache key plain JSON)
+        from netsim.studies.transferability.zoo import MEMBERS, build
+
+        member = name[len(ZOO_PREFIX):]
+        if member not in MEMBERS:
+            raise ValueError(f"unknown zoo member {member!r}; expected one of {sorted(MEMBERS)}")
+        if size:
+            raise ValueError(f"zoo members take no size options (their size is data of the zoo), got {sorted(size)}")
+        return build(member, num_classes=num_classes, input_shape=tuple(input_shape))
     if name not in _BUILDERS:
         raise ValueError(f"unknown model name {name!r}; expected one of {MODELS} "
                          f"or '{TIMM_PREFIX}<timm model name>'")
