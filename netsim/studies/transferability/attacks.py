@@ -114,6 +114,8 @@ def attack_record(configs: list[TrainConfig], x: np.ndarray, y: np.ndarray, sett
 
     from netsim.zoo import LocalExecutor
 
+    if method not in ("pgd", "autoattack"):
+        raise ValueError(f"method must be 'pgd' or 'autoattack', got {method!r}")
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64)
     if x.ndim != 4 or len(x) != len(y):

@@ -7,6 +7,8 @@ and returns plain numbers or arrays; the chapter records them under the declarat
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from netsim.metrics.transfer import EPS_S
@@ -94,16 +96,18 @@ def within_across(S: np.ndarray, architectures, roles, variant_architectures) ->
     s = off_diagonal(S)
     architectures = np.asarray(architectures)
     i, j = np.triu_indices(len(architectures), k=1)
-    within, across = np.nanmean(s[groups["within"]]), np.nanmean(s[groups["across"]])
+    nan = float("nan")
+    within, across = finite_mean(s[groups["within"]], nan), finite_mean(s[groups["across"]], nan)
     inside = []
     means = {}
     for a in variant_architectures:
         of_a = architectures[i] == a
-        w = np.nanmean(s[groups["within"] & of_a])
-        r = np.nanmean(s[groups["regime"] & of_a])
+        w = finite_mean(s[groups["within"] & of_a], nan)
+        r = finite_mean(s[groups["regime"] & of_a], nan)
         means[a] = (float(w), float(r))
         inside.append(across < r < w)
-    return {"difference": float(within - across), "between": float(np.mean(inside)),
+    between = float(np.mean(inside)) if np.isfinite([within, across]).all() else nan
+    return {"difference": float(within - across), "between": between,
             "within": float(within), "across": float(across), "per_architecture": means}
 
 
@@ -219,7 +223,10 @@ def spectral_clusters(S: np.ndarray, k: int, seed: int = 0, restarts: int = 100)
 
     model = SpectralClustering(n_clusters=k, affinity="precomputed", assign_labels="kmeans", n_init=restarts,
                                random_state=seed)
-    return model.fit_predict(affinity(S))
+    with warnings.catch_warnings():
+        # pairs at the floor log eps_s have affinity 0, so a small zoo's graph can be disconnected
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        return model.fit_predict(affinity(S))
 
 
 def cluster_agreement(clusters, labels) -> float:
@@ -312,4 +319,11 @@ def assign_cluster(scores: np.ndarray, clusters: np.ndarray) -> int:
     """The cluster whose members have the highest mean (one-sided) score with the new model."""
     clusters = np.asarray(clusters)
     labels = np.unique(clusters)
-    return int(labels[np.argmax([np.nanmean(scores[clusters == c]) for c in labels])])
+    return int(labels[np.argmax([finite_mean(scores[clusters == c], -np.inf) for c in labels])])
+
+
+def finite_mean(values, empty: float) -> float:
+    """Mean of the finite entries, ``empty`` if there are none (no warning)."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else empty
