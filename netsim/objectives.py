@@ -181,7 +181,7 @@ def _epoch_batches(n: int, batch_size: int, generator, dev):
             yield order[start:start + batch_size]
 
 
-def make_step_loss(config, model, train, x_train, y_train, augment, generator, dev):
+def make_step_loss(config, model, train, x_train, y_train, augment, generator, dev, teacher=None):
     """The function ``next_loss() -> scalar tensor`` of one optimiser step of ``config``.
 
     Each call draws the step's data from ``generator`` (minibatch order, episode,
@@ -199,6 +199,8 @@ def make_step_loss(config, model, train, x_train, y_train, augment, generator, d
     augment : callable or None, ``make_augmentation(config.augmentation, ...)``
     generator : torch.Generator, the run's
     dev : torch.device
+    teacher : torch.nn.Module in eval mode, optional (``distill_hard``): its most probable class
+        on each (augmented) minibatch replaces the labels
     """
     import torch
 
@@ -217,8 +219,13 @@ def make_step_loss(config, model, train, x_train, y_train, augment, generator, d
             xb = x_train[idx]
             if augment is not None:
                 xb = augment(xb, generator)
+            if teacher is not None:
+                with torch.no_grad():
+                    labels = teacher(xb).argmax(1)
+            else:
+                labels = targets[idx]
             model.train()
-            return criterion(restrict(model(xb)), targets[idx])
+            return criterion(restrict(model(xb)), labels)
 
         return next_loss
 

@@ -64,9 +64,12 @@ class TrainConfig:
     distill_from : ``key_dict()`` of a cached run with ``save_weights=True``; its final
         model's probabilities on the training inputs replace the labels (soft targets,
         self-distillation as in Furlanello et al. 2018). Not with ``random_labels``.
-    distill_hard : with ``distill_from`` only: the teacher's most probable class replaces
-        each training label instead of its probabilities (hard-label distillation, as in
-        DeiT's hard variant without a distillation token; seed 004, section 5).
+    distill_hard : with ``distill_from`` only: the teacher's most probable class on each
+        minibatch *as the student sees it* (after ``augmentation``) replaces the labels
+        (hard-label distillation as in DeiT's hard variant, without a distillation token;
+        seed 004, section 5). Without augmentation a teacher that fits the training set
+        gives back the true labels, so hard distillation needs an augmentation to differ
+        from plain training.
     init_offset : ``(seed, scale)``: after the standard initialisation (seeded by ``seed``
         of this config) add ``scale`` times a standard Gaussian, drawn from its own
         generator seeded by the offset's ``seed``, to every weight matrix or kernel
@@ -337,8 +340,8 @@ class Trajectory:
     labels : split -> (N_split,) int64 true labels of the evaluation samples.
     loss, error : split -> (T,) mean cross-entropy (nats) and error rate at each checkpoint.
     weights : (T, P) float32 flattened parameters, or ``None``.
-    buffers : (B,) float64, the final model's floating and integer buffers (batch-norm running
-        statistics and counters) flattened in ``model.buffers()`` order, recorded with
+    buffers : (B,) float64, the final model's persistent buffers (batch-norm running statistics
+        and counters; those in its ``state_dict``) flattened in ``named_buffers`` order, recorded with
         ``save_weights`` when the model has any (``None`` otherwise, and in runs cached before
         buffers were recorded); :func:`build_final_model` needs them for batch-norm models.
     seconds : wall-clock training time.
@@ -615,16 +618,25 @@ def build_final_model(config: TrainConfig, weights=None, buffers=None):
     return model.eval()
 
 
+def _persistent_buffers(model) -> list:
+    """The buffers that are part of the model's state (``state_dict``), in ``named_buffers`` order.
+
+    Non-persistent buffers (index tables, masks, some created lazily in the first forward pass, such
+    as ConViT's ``rel_indices``) are rebuilt by the model itself and are not recorded."""
+    state = model.state_dict(keep_vars=True)
+    return [b for name, b in model.named_buffers() if name in state]
+
+
 def flat_buffers(model) -> np.ndarray | None:
-    """``model``'s buffers flattened to one float64 vector (``None`` if it has none)."""
-    parts = [b.detach().reshape(-1).double().cpu().numpy() for b in model.buffers()]
+    """``model``'s persistent buffers flattened to one float64 vector (``None`` if it has none)."""
+    parts = [b.detach().reshape(-1).double().cpu().numpy() for b in _persistent_buffers(model)]
     return np.concatenate(parts) if parts else None
 
 
 def _set_buffers(model, flat, argument: str) -> None:
     import torch
 
-    buffers = list(model.buffers())
+    buffers = _persistent_buffers(model)
     flat = np.asarray(flat, dtype=np.float64).reshape(-1)
     expected = sum(b.numel() for b in buffers)
     if flat.size != expected:
@@ -637,15 +649,13 @@ def _set_buffers(model, flat, argument: str) -> None:
             start += b.numel()
 
 
-def _soft_targets(source: Mapping[str, Any], x, hard: bool = False):
-    """Probabilities (N, C) of the cached run ``source`` on the inputs ``x`` (the teacher), or with
-    ``hard`` its most probable classes (N,) int64."""
+def _soft_targets(source: Mapping[str, Any], x):
+    """Probabilities (N, C) of the cached run ``source`` on the inputs ``x`` (the teacher)."""
     import torch
 
     teacher = build_final_model(TrainConfig(**source)).to(x.device)
     with torch.no_grad():
-        probs = torch.cat([torch.softmax(teacher(x[i:i + 1024]), dim=1) for i in range(0, len(x), 1024)])
-    return probs.argmax(1) if hard else probs
+        return torch.cat([torch.softmax(teacher(x[i:i + 1024]), dim=1) for i in range(0, len(x), 1024)])
 
 
 def _evaluate(model, x, y, batch_size: int = 1024):
@@ -747,9 +757,11 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
 
     x_train = torch.as_tensor(train.x, device=dev)
     y_train = torch.as_tensor(train.y, device=dev)
-    if config.distill_from is not None:
-        # CrossEntropyLoss takes probabilities too; hard distillation gives class indices
-        y_train = _soft_targets(config.distill_from, x_train, hard=config.distill_hard)
+    teacher = None
+    if config.distill_from is not None and config.distill_hard:
+        teacher = build_final_model(TrainConfig(**config.distill_from)).to(dev)  # labels each batch online
+    elif config.distill_from is not None:
+        y_train = _soft_targets(config.distill_from, x_train)  # CrossEntropyLoss takes probabilities too
     evals = {s: (torch.as_tensor(d.x, device=dev), torch.as_tensor(d.y, device=dev)) for s, d in eval_sets.items()}
 
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
@@ -761,7 +773,7 @@ def train_trajectory(config: TrainConfig, *, device: str = "auto", progress: boo
             optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
     else:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    next_loss = make_step_loss(config, model, train, x_train, y_train, augment, generator, dev)
+    next_loss = make_step_loss(config, model, train, x_train, y_train, augment, generator, dev, teacher=teacher)
 
     records = {s: [] for s in evals}
     weights = []

@@ -20,6 +20,8 @@
 - :mod:`netsim.metrics.baselines`: parameter / representation / output baselines of study 1.
 - :mod:`netsim.metrics.curvature`: correlation and curvature spectra (curvlinops operators,
   exact dense matrices), sloppy factor, effective dimensionality, Thm 4.3.1 / Lemma 4.3.2 bounds.
+- :mod:`netsim.metrics.transfer`: L-inf PGD, random-sign perturbations, AutoAttack (torchattacks),
+  the attack-transferability similarity s(A, B), its one-sided form and the zoo matrix (study 8).
 """
 from .baselines import (
     BASELINES,
@@ -143,8 +145,26 @@ from .trajectories import (
     riemann_length,
     tube_widths,
 )
+from .transfer import (
+    attack_similarity,
+    autoattack,
+    one_sided_similarity,
+    pgd,
+    random_sign_perturbation,
+    similarity_from_indicators,
+    similarity_matrix,
+    transfer_indicators,
+)
 
 __all__ = [
+    "attack_similarity",
+    "autoattack",
+    "one_sided_similarity",
+    "pgd",
+    "random_sign_perturbation",
+    "similarity_from_indicators",
+    "similarity_matrix",
+    "transfer_indicators",
     "KernelSketcher",
     "MeanEmbeddingNorm",
     "exact_representation",

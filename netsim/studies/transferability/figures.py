@@ -1,6 +1,6 @@
 """Figures of chapter 08 (a zoo of architectures compared by adversarial transferability).
 
-After Hwang et al., "Similarity of neural architectures using adversarial attack transferability":
+After the seed paper 004, "Similarity of Neural Architectures Based on Input Gradient Transferability":
 the similarity matrix (Fig. C.1), component importances (Fig. 1), similarity per pair group
 (Table D.1), ensembles (Figs. 2-4), distillation (Figs. 5, F.1) and the attack checks (Figs. G.1,
 G.2). Each function takes what the chapter has computed and returns a matplotlib figure with
