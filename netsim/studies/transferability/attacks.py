@@ -143,3 +143,23 @@ def attack_record(configs: list[TrainConfig], x: np.ndarray, y: np.ndarray, sett
     arrays = {"y": y, "clean": clean, "on_adv": on_adv, "on_random": on_random, "box": box}
     cache.save(key, arrays, {"names": None, "settings": settings, "method": method})
     return arrays
+
+
+def self_attack_success(config: TrainConfig, x: np.ndarray, y: np.ndarray, *, eps: float, steps: int,
+                        seed: int = 0) -> float:
+    """Share of the images ``config``'s model classifies correctly that its own PGD examples
+    (``steps`` steps of ``2.5 eps / steps``, random start) make it misclassify.
+
+    A diagnostic of the attack's strength at other settings than the chapter's (not cached).
+    """
+    import torch
+
+    from netsim.metrics.transfer import pgd
+
+    model = trained_model(config)
+    correct = predict(model, x) == y
+    if not correct.any():
+        return float("nan")
+    adv = pgd(model, x[correct], y[correct], eps=eps, steps=steps, step_size=2.5 * eps / steps,
+              generator=torch.Generator().manual_seed(seed))
+    return float(np.mean(predict(model, adv) != y[correct]))
