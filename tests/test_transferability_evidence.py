@@ -168,6 +168,12 @@ def test_attack_record_on_two_tiny_trained_models(tmp_path, monkeypatch):
     for a in range(2):
         assert np.mean(rec["on_adv"][a, a] == y) < np.mean(rec["clean"][a] == y)  # the attack works on itself
         np.testing.assert_array_equal(rec["clean"][a], predict(trained_model(configs[a]), x))
+    pytest.importorskip("torchattacks")
+    strong = attack_record(configs, x[:8], y[:8], settings, method="autoattack", progress=False)
+    assert strong["on_adv"].shape == (2, 2, 8) and strong["box"].max() <= 1e-6
+    fooled = lambda r, a: np.mean(r["on_adv"][a, a][r["clean"][a] == r["y"]] != r["y"][r["clean"][a] == r["y"]])  # noqa: E731
+    assert all(fooled(strong, a) >= fooled({k: v[..., :8] if k in ("on_adv", "clean") else v[:8] if k == "y" else v
+                                            for k, v in rec.items()}, a) for a in range(2))  # at least PGD's success
     again = attack_record(configs, x, y, settings, progress=False)  # read back from the cache
     assert all(np.array_equal(rec[k], again[k]) for k in rec)
     with pytest.raises(ValueError, match="x must"):

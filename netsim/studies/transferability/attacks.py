@@ -112,7 +112,7 @@ def attack_record(configs: list[TrainConfig], x: np.ndarray, y: np.ndarray, sett
     """
     from tqdm.auto import tqdm
 
-    from netsim.zoo import LocalExecutor
+    from netsim.zoo import executor_for
 
     if method not in ("pgd", "autoattack"):
         raise ValueError(f"method must be 'pgd' or 'autoattack', got {method!r}")
@@ -133,7 +133,7 @@ def attack_record(configs: list[TrainConfig], x: np.ndarray, y: np.ndarray, sett
     on_adv = np.zeros((len(configs), len(configs), len(y)), dtype=np.int64)
     on_random = np.zeros((len(configs), len(y)), dtype=np.int64)
     box = np.zeros(len(configs))
-    executor = LocalExecutor(processes=processes)
+    executor = executor_for(processes)  # the training sweep's workers, already started
     bar = tqdm(total=len(jobs), desc=f"{method} attacks", disable=not progress, leave=False)
     for _, out in executor.map_unordered(_attacker_job, jobs):
         i = out["index"]
