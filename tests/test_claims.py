@@ -238,3 +238,23 @@ def test_glue_names_the_parts_of_a_multi_part_claim(monkeypatch):
     reg.glue()
     assert glued["Y_part1"] == 0.2 and glued["Y_part1_low"] == 0.1 and glued["Y_part1_null"] == 2.0
     assert glued["Y_part2"] == 0.9 and "Y_part2_null" not in glued and glued["Y_verdict"] == "reproduced"
+
+
+def test_glue_of_a_claim_not_tested_keeps_its_names_as_nan(monkeypatch):
+    import math
+
+    import myst_nb
+
+    from netsim.claims import AllOf, AtLeast, AtMost, Claim, ClaimRegistry
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    reg = ClaimRegistry("s", (Claim("Y", "y", "p", AllOf((("a", AtMost(1.0)), ("b", AtLeast(0.5)))), null="n"),
+                              Claim("Z", "z", "p", AtLeast(0.5), null="n")))
+    reg.record("Y", None, note="too few runs")
+    reg.record("Z", None, note="too few runs")
+    reg.glue()
+    for name in ("Y_part1", "Y_part1_low", "Y_part1_high", "Y_part1_null", "Y_part2", "Y_part2_null", "Z", "Z_low",
+                 "Z_high", "Z_null"):
+        assert math.isnan(glued[name]), name
+    assert "Y_part3" not in glued and glued["Y_verdict"] == glued["Z_verdict"] == "not tested"

@@ -295,7 +295,8 @@ class ClaimRegistry:
         For a result ``id``: ``id`` (the measured value), ``id_low`` / ``id_high`` (its interval),
         ``id_null`` (the null's value) and ``id_verdict``; for a multi-part claim, each numeric part
         ``k`` (1-based, in the order measured) as ``id_partk`` with ``_low``, ``_high`` and ``_null``.
-        Returns the glued names.
+        A claim recorded as not tested glues the same names as NaN (its declared parts), so a chapter's
+        text reads names that exist at every profile. Returns the glued names.
         """
         from myst_nb import glue
 
@@ -321,6 +322,16 @@ class ClaimRegistry:
                         put(f"{id}_part{k}_high", value.high)
                     if part in nulls:
                         put_numeric(f"{id}_part{k}_null", nulls[part])
+                put(f"{id}_verdict", res.verdict)
+                continue
+            if res.measured is None:  # not tested: the prose's names exist at every profile, as NaN
+                item = self._rows[id]
+                test = getattr(item, "test", None)
+                stems = ([f"{id}_part{k}" for k in range(1, len(test.parts) + 1)] if isinstance(test, AllOf)
+                         else [id])
+                for stem in stems:
+                    for suffix in ("", "_low", "_high", "_null"):
+                        put(stem + suffix, float("nan"))
                 put(f"{id}_verdict", res.verdict)
                 continue
             if res.measured is not None:
