@@ -91,9 +91,7 @@ def build_zoo(profile: dict, processes: int = 1, progress: bool = True) -> Zoo:
     seconds = {}
     runs, students = design.zoo_runs(profile), design.student_runs(profile)
     start = time.perf_counter()
-    families = [r for r in runs if r.role == "family"]
-    trajectories = train_runs(families, processes, progress)  # teachers of the distilled runs first
-    trajectories.update(train_runs([r for r in runs + students if r.role != "family"], processes, progress))
+    trajectories = train_runs(runs + students, processes, progress)  # teachers before the distilled runs
     seconds["training"] = time.perf_counter() - start
     x_attack, y_attack, x_held, y_held = test_images(profile)
     settings = design.pgd_settings(profile)

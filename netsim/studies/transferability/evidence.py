@@ -41,11 +41,15 @@ def similarity(record: dict, index=None, eps_s: float = EPS_S) -> np.ndarray:
     return (S + S.T) / 2
 
 
+def similarities_on(record: dict, indices) -> np.ndarray:
+    """(R, M, M) similarity matrices on R resamples of the attacked images, ``indices`` (R, n)."""
+    return np.stack([similarity(record, idx) for idx in indices])
+
+
 def bootstrap_similarities(record: dict, resamples: int, seed: int = 0) -> np.ndarray:
     """(R, M, M) similarity matrices on R bootstrap resamples of the attacked images."""
-    rng = np.random.default_rng(seed)
     n = len(record["y"])
-    return np.stack([similarity(record, rng.integers(0, n, n)) for _ in range(resamples)])
+    return similarities_on(record, np.random.default_rng(seed).integers(0, n, (resamples, n)))
 
 
 def self_attack_null(record: dict, eps_s: float = EPS_S, index=None) -> float:

@@ -51,8 +51,7 @@ def _image_draws(zoo, P) -> tuple[np.ndarray, np.ndarray]:
 
 def similarity_draws(zoo, P) -> np.ndarray:
     """(R, M, M) similarity matrices on the bootstrap resamples of the attacked images."""
-    attack, _ = _image_draws(zoo, P)
-    return np.stack([E.similarity(zoo.record, idx) for idx in attack])
+    return E.similarities_on(zoo.record, _image_draws(zoo, P)[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,11 +79,14 @@ def check_c82(zoo) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-def claim_81(zoo, P):
-    """Mean s(A, A) over the zoo; null: the same on random-sign perturbations of the attack's size."""
+def claim_81(zoo, P, S_draws=None):
+    """Mean s(A, A) over the zoo; null: the same on random-sign perturbations of the attack's size.
+
+    ``S_draws``: the matrices of :func:`similarity_draws` if already computed (the same resamples)."""
     attack, _ = _image_draws(zoo, P)
-    diag = lambda idx: float(np.nanmean(np.diag(E.similarity(zoo.record, idx))))  # noqa: E731
-    measured = _estimate(diag(None), [diag(i) for i in attack], IMAGES, P["bootstrap"])
+    S_draws = similarity_draws(zoo, P) if S_draws is None else S_draws
+    diag = lambda S: float(np.nanmean(np.diag(S)))  # noqa: E731
+    measured = _estimate(diag(E.similarity(zoo.record)), [diag(S) for S in S_draws], IMAGES, P["bootstrap"])
     null = _estimate(E.self_attack_null(zoo.record), [E.self_attack_null(zoo.record, index=i) for i in attack],
                      IMAGES, P["bootstrap"])
     return measured, null
