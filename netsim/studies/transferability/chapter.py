@@ -103,6 +103,20 @@ def build_zoo(profile: dict, processes: int = 1, progress: bool = True) -> Zoo:
     return Zoo(runs, students, trajectories, x_attack, y_attack, x_held, y_held, record, held, settings, seconds)
 
 
+def attack_at(zoo: Zoo, eps: float, processes: int = 1, progress: bool = True) -> Zoo:
+    """``zoo`` with its attack record replaced by PGD at radius ``eps`` (same steps, step-size rule,
+    images and seeds; cached like the first)."""
+    import dataclasses
+    import time
+
+    settings = design.pgd_settings({"pgd_steps": zoo.settings["steps"]}, eps=eps)
+    start = time.perf_counter()
+    record = attack_record([r.config for r in zoo.runs], zoo.x_attack, zoo.y_attack, settings, processes=processes,
+                           progress=progress)
+    return dataclasses.replace(zoo, record=record, settings=settings,
+                               seconds=dict(zoo.seconds, attacks=time.perf_counter() - start))
+
+
 def student_accuracies(zoo: Zoo) -> np.ndarray:
     """Held-out accuracy of each student (order of ``zoo.students``)."""
     return np.array([np.mean(logits(trained_model(r.config), zoo.x_held).argmax(-1) == zoo.y_held)

@@ -347,3 +347,64 @@ def claim_89(zoo, P):
     null = np.array([stats(None, rng.permutation(len(rest)))[:2] for _ in range(P["cluster_resamples"])])
     null = {k: _null(null[:, n], "permutations of the zoo members") for n, k in enumerate(keys)}
     return measured, null, {"one_sided": np.concatenate(ones), "two_sided": np.concatenate(twos)}
+
+
+# ---------------------------------------------------------------------------------------------
+def at_sensitivity_radius(zoo, P, student_accuracy, aa_record=None, aa_members=None) -> dict:
+    """The declared repeats ``"8.x@24"`` (:data:`.claims.SENSITIVITY_CLAIMS`) on ``zoo`` attacked at
+    the sensitivity radius (:func:`.chapter.attack_at`): the same functions, resamples and nulls.
+
+    Parameters
+    ----------
+    zoo : Zoo whose ``record`` holds the attacks at the sensitivity radius.
+    P : the chapter's resolved profile.
+    student_accuracy : (T,) held-out accuracy of the students (claim 8.7; attack-independent).
+    aa_record, aa_members : AutoAttack at the same radius and its members (claim 8.8); ``None``: 8.8
+        is not measured.
+
+    Returns
+    -------
+    dict : sensitivity id -> (measured, null); ``(None, None)`` for a claim not measured.
+    """
+    from netsim.studies.transferability.claims import SENSITIVITY_CLAIMS, sensitivity_id
+
+    S_draws = similarity_draws(zoo, P)
+    m83, n83, clusters = claim_83(zoo, P)
+    out = {"8.1": claim_81(zoo, P, S_draws), "8.2": claim_82(zoo, P)[:2], "8.3": (m83, n83),
+           "8.4": claim_84(zoo, P, S_draws)[:2], "8.5": claim_85(zoo, P, S_draws, clusters)[:2],
+           "8.7": claim_87(zoo, P, student_accuracy)[:2], "8.9": claim_89(zoo, P)[:2],
+           "8.8": (None, None) if aa_record is None else claim_88(zoo, P, aa_record, aa_members)[:2]}
+    return {sensitivity_id(id): out[id] for id in SENSITIVITY_CLAIMS}
+
+
+def radius_comparison(at_record: dict, at_second: dict, verdict, second_label: str):
+    """One row per claim part: the measured value at the radius of record and at the second radius,
+    the second radius's null and both verdicts.
+
+    Parameters
+    ----------
+    at_record : claim id -> measured (Estimate, mapping of parts, or ``None``) at 8/255.
+    at_second : sensitivity id -> (measured, null) of :func:`at_sensitivity_radius`.
+    verdict : callable, id -> verdict (``ClaimRegistry.verdict``).
+    second_label : how the columns name the second radius (``"24/255"``).
+
+    Returns
+    -------
+    pandas.DataFrame indexed by (claim, statistic).
+    """
+    import pandas as pd
+
+    from netsim.studies.transferability.claims import sensitivity_id
+
+    show = lambda e: "undefined" if e is None else str(e)  # noqa: E731
+    rows = []
+    for id, base in at_record.items():
+        second, null = at_second[sensitivity_id(id)]
+        names = _parts(id) if isinstance(base, dict) or isinstance(second, dict) else [None]
+        for name in names:
+            pick = lambda v: v.get(name) if isinstance(v, dict) else (None if name else v)  # noqa: E731
+            rows.append({"claim": id, "statistic": name or "(single part)", "8/255": show(pick(base)),
+                         "8/255 verdict": verdict(id), second_label: show(pick(second)),
+                         f"{second_label} null": show(pick(null)),
+                         f"{second_label} verdict": verdict(sensitivity_id(id))})
+    return pd.DataFrame(rows).set_index(["claim", "statistic"])
