@@ -6,13 +6,22 @@ Writes go to a temporary file in the same folder followed by ``os.replace``, so 
 run never leaves a half-written entry under the final name. A file that cannot be read
 back (truncated, corrupt zip, missing completion marker) is reported, removed and treated
 as missing, so the caller recomputes it.
+
+Several processes may write one store at once (two notebooks, a sweep's client and a second
+sweep): a temporary file's name carries its writer's host and process id, and
+:meth:`ResultCache.clear_temporaries` removes only those whose writer is gone (same host, process
+no longer running) or that are older than :data:`STALE_AFTER_S`, never a file that another live
+process is still writing.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+import socket
 import tempfile
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -24,6 +33,10 @@ from netsim.runtime import data_dir
 
 _META_KEY = "__meta__"
 _COMPLETE_KEY = "__complete__"
+STALE_AFTER_S = 6 * 3600.0
+"""A temporary file older than this is stale whoever wrote it (a writer on another host, whose
+process this host cannot check; one entry is written in seconds)."""
+_WRITER = re.compile(r"\.w-(?P<host>[A-Za-z0-9-]*)-(?P<pid>\d+)\.")
 
 
 class CorruptEntryWarning(UserWarning):
@@ -53,14 +66,51 @@ def config_hash(config: Mapping[str, Any], version: str = "") -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40]
+
+
+def _writer_tag() -> str:
+    return f"w-{_host()}-{os.getpid()}"
+
+
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def is_stale_temporary(path: str | os.PathLike, max_age_s: float = STALE_AFTER_S, now: float | None = None) -> bool:
+    """Whether a ``.<name>.*.tmp`` file is left over by a writer that is gone.
+
+    Stale: its writer ran on this host and is no longer running, or it is older than ``max_age_s``
+    (also the only test for a file of another host or one without a writer tag).
+    """
+    path = Path(path)
+    try:
+        age = (time.time() if now is None else now) - path.stat().st_mtime
+    except FileNotFoundError:  # its writer just finished (renamed) or removed it
+        return False
+    if age > max_age_s:
+        return True
+    tag = _WRITER.search(path.name)
+    return tag is not None and tag["host"] == _host() and not _process_running(int(tag["pid"]))
+
+
 def atomic_write(target: str | os.PathLike, write: Callable[[Any], None]) -> Path:
     """Write ``target`` through ``write(binary_handle)`` into a temporary file, then ``os.replace``.
 
-    A killed writer leaves at most a hidden ``.<name>.*.tmp`` file, never a half-written target.
+    A killed writer leaves at most a hidden ``.<name>.w-<host>-<pid>.*.tmp`` file, never a
+    half-written target; the tag lets :meth:`ResultCache.clear_temporaries` tell a live writer's
+    file from a dead one's.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.{_writer_tag()}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -147,11 +197,12 @@ class ResultCache:
             entry = self.load(key)
         return entry
 
-    def clear_temporaries(self) -> int:
-        """Remove temporary files left by killed writers; returns how many were removed."""
+    def clear_temporaries(self, max_age_s: float = STALE_AFTER_S) -> int:
+        """Remove the temporary files of writers that are gone (:func:`is_stale_temporary`); those of
+        live writers, in this or another process, are left alone. Returns how many were removed."""
         if not self.folder.exists():
             return 0
-        stale = list(self.folder.glob(".*.tmp"))
+        stale = [p for p in self.folder.glob(".*.tmp") if is_stale_temporary(p, max_age_s)]
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)

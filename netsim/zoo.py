@@ -15,8 +15,15 @@ sweep reuses a cached sequential run of the same configuration, a sequential swe
 sequential ones.
 
 The executor is a seam: :class:`LocalExecutor` runs jobs (one run or one pack each) in
-this process or in a pool of local processes; a distributed engine only needs the same
-``map_unordered`` method and an ``engine`` attribute.
+this process or in a pool of local processes; :class:`netsim.cluster.DaskExecutor` submits
+them to a Dask cluster (``executor="dask"``, or :func:`use_executor` for every sweep of a
+notebook). Any object with the same ``map_unordered`` method and an ``engine`` attribute works.
+
+Whatever the executor, the process that called :func:`train_many` writes the cache, so workers
+need not see the cache folder. Several sweeps may share one cache at once: each reads what is
+complete when it starts, a job whose runs another sweep has finished meanwhile is not trained
+again (where the worker sees the cache), and an entry another sweep wrote first is kept, not
+overwritten (the first complete entry wins).
 """
 from __future__ import annotations
 
@@ -129,9 +136,73 @@ def shared_executor(processes: int = 1) -> LocalExecutor:
     return _SHARED[processes]
 
 
-def executor_for(processes: int) -> LocalExecutor:
-    """This process for ``processes == 1``, else the :func:`shared_executor` of that many workers."""
-    return shared_executor(processes) if processes > 1 else LocalExecutor()
+EXECUTORS = ("local", "dask")
+_SELECTED = {"name": None, "address": None}
+
+
+def use_executor(name: str | None = None, address: str | None = None) -> str:
+    """Select the executor of every later sweep of this process that does not pass one.
+
+    Parameters
+    ----------
+    name : {"local", "dask"}, optional
+        ``None``: ``$NETSIM_EXECUTOR``, else ``"local"``. A notebook passes its ``executor``
+        papermill parameter here.
+    address : str, optional
+        The Dask scheduler (``tcp://host:8786``); ``None``: ``$NETSIM_DASK_SCHEDULER``, else a
+        :class:`distributed.LocalCluster` on this machine.
+
+    Returns
+    -------
+    The selected name.
+    """
+    import os
+
+    name = name or os.environ.get("NETSIM_EXECUTOR") or "local"
+    if name not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {name!r}")
+    _SELECTED.update(name=name, address=address)
+    return name
+
+
+def selected_executor() -> str:
+    """The executor name :func:`use_executor` selected (or ``$NETSIM_EXECUTOR``, else ``"local"``)."""
+    import os
+
+    return _SELECTED["name"] or os.environ.get("NETSIM_EXECUTOR") or "local"
+
+
+def executor_for(processes: int, engine: str = "packed"):
+    """The executor of a chapter's training sweep.
+
+    With the Dask executor selected (:func:`use_executor`), the shared Dask client; otherwise this
+    process for ``processes == 1``, else local workers (for the packed engine the
+    :func:`shared_executor` of that many, kept for later sweeps).
+    """
+    _check_engine(engine)
+    if selected_executor() == "dask":
+        from netsim.cluster import dask_executor
+
+        return dask_executor(_SELECTED["address"], engine=engine)
+    if processes == 1:
+        return LocalExecutor(engine=engine)
+    return shared_executor(processes) if engine == "packed" else LocalExecutor(processes, threads=1, engine=engine)
+
+
+def _resolve_executor(executor):
+    if executor is None:
+        return executor_for(1)
+    if isinstance(executor, str):
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS} or an Executor, got {executor!r}")
+        if executor == "dask":
+            from netsim.cluster import dask_executor
+
+            return dask_executor(_SELECTED["address"])
+        return LocalExecutor()
+    if not callable(getattr(executor, "map_unordered", None)):
+        raise TypeError(f"executor must be 'local', 'dask' or have a map_unordered method, got {executor!r}")
+    return executor
 
 
 def close_shared_executors() -> None:
@@ -171,6 +242,20 @@ def _train_job(configs: list[TrainConfig], device: str) -> tuple[str, list[Traje
     return "packed", train_pack(configs, device=device, progress=False)
 
 
+def _run_job(configs: list[TrainConfig], device: str, cache_root: str | None = None,
+             namespace: str = TRAJECTORY_NAMESPACE, reuse: tuple = ENGINES) -> tuple[str, list[Trajectory] | None]:
+    """A worker's job: ``("cached", None)`` when another sweep has meanwhile stored every run of it
+    under one of the engines ``reuse`` (and this worker sees the cache), else :func:`_train_job`."""
+    if cache_root is not None:
+        from pathlib import Path
+
+        if Path(cache_root).is_dir():
+            cache = ResultCache(cache_root, namespace)
+            if all(any(trajectory_key(c, e) in cache for e in reuse) for c in configs):
+                return "cached", None
+    return _train_job(configs, device)
+
+
 def _load(cache: ResultCache, key: str) -> Trajectory | None:
     entry = cache.load(key)
     return None if entry is None else Trajectory.from_arrays(*entry)
@@ -203,18 +288,23 @@ def _jobs(configs: list[TrainConfig], engine: str, device: str) -> list[list[int
 
 
 def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = None,
-               executor: Executor | None = None, device: str = "auto",
-               progress: bool = True) -> list[Trajectory]:
+               executor: Executor | str | None = None, device: str = "auto",
+               progress: bool = True, summary: dict | None = None) -> list[Trajectory]:
     """Trajectories of all ``configs`` (in order), training only those not cached yet.
 
     Parameters
     ----------
     configs : iterable of TrainConfig
     cache : where trajectories are stored; default ``data/cache/trajectories``.
-    executor : default :class:`LocalExecutor` (this process, packed engine); its ``engine``
-        attribute (``"packed"`` or ``"sequential"``) says how runs are trained.
+    executor : ``"local"``, ``"dask"`` (:func:`netsim.cluster.dask_executor`) or an executor
+        object; default :func:`executor_for` one process (the Dask cluster when
+        :func:`use_executor` selected it). Its ``engine`` attribute (``"packed"`` or
+        ``"sequential"``) says how runs are trained.
     device : where to train ("auto": CUDA when present).
     progress : show a progress bar over the configurations that need training.
+    summary : dict, optional
+        Filled with the cache keys this call ``"trained"``, found ``"cached"`` when it started, and
+        found stored by another sweep while it ran (``"taken"``).
 
     Returns
     -------
@@ -227,21 +317,37 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     """
     configs = list(configs)
     cache = cache or ResultCache(namespace=TRAJECTORY_NAMESPACE)
-    executor = executor or LocalExecutor()
+    executor = _resolve_executor(executor)
     engine = _check_engine(getattr(executor, "engine", "sequential"))
-    cache.clear_temporaries()
+    cache.clear_temporaries()  # only files of writers that are gone
     keys = [trajectory_key(c) for c in configs]
     config_of = dict(zip(keys, configs))  # duplicated configurations share one key: trained once
     found = {key: load_trajectory(config, cache, engine="sequential" if engine == "sequential" else None)
              for key, config in config_of.items()}
     todo = [key for key, trajectory in found.items() if trajectory is None]
+    report = {"trained": [], "cached": [k for k in found if k not in todo], "taken": []}
     todo_configs = [config_of[key] for key in todo]
     jobs = _jobs(todo_configs, engine, device)
-    train = functools.partial(_train_job, device=device)
+    reuse = ("sequential",) if engine == "sequential" else ENGINES  # as the look-up above
+    train = functools.partial(_run_job, device=device, cache_root=str(cache.root), namespace=cache.folder.name,
+                              reuse=reuse)
     with tqdm(total=len(todo), desc="training runs", disable=not progress or not todo) as bar:
         for j, (used, trajectories) in executor.map_unordered(train, [[todo_configs[i] for i in job] for job in jobs]):
-            for i, trajectory in zip(jobs[j], trajectories):
-                cache.save(trajectory_key(todo_configs[i], used), *trajectory.to_arrays())  # a restart resumes here
-                found[todo[i]] = trajectory
+            for n, i in enumerate(jobs[j]):
+                config = todo_configs[i]
+                # Another sweep stored it first: keep its entry (one version per key), use it.
+                stored = load_trajectory(config, cache, engine="sequential" if engine == "sequential" else None)
+                if stored is not None:
+                    found[todo[i]] = stored
+                    report["taken"].append(todo[i])
+                    continue
+                if trajectories is None:  # the worker saw it stored, but it is not readable here
+                    raise RuntimeError(f"a worker found {todo[i]} in the cache at {cache.root}, this process "
+                                       "cannot read it there; give workers and client one cache folder")
+                cache.save(trajectory_key(config, used), *trajectories[n].to_arrays())  # a restart resumes here
+                found[todo[i]] = trajectories[n]
+                report["trained"].append(todo[i])
             bar.update(len(jobs[j]))
+    if summary is not None:
+        summary.update(report)
     return [found[key] for key in keys]

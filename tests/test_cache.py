@@ -74,12 +74,57 @@ def test_failed_write_leaves_no_file(tmp_path):
     assert [p for p in cache.folder.iterdir()] == []
 
 
-def test_killed_writer_temporaries_are_cleared(tmp_path):
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_killed_writer_temporaries_are_cleared_live_ones_kept(tmp_path):
+    import os
+    import time
+
+    from netsim.cache import _host
+
     cache = ResultCache(tmp_path, "t")
     cache.folder.mkdir(parents=True)
-    (cache.folder / ".k.abc.tmp").write_bytes(b"partial")
+    dead = cache.folder / f".k.w-{_host()}-{_dead_pid()}.abc.tmp"  # its writer has exited
+    live = cache.folder / f".j.w-{_host()}-{os.getpid()}.abc.tmp"  # this process: still writing
+    other_host = cache.folder / ".i.w-elsewhere-1.abc.tmp"  # cannot be checked: kept until old
+    untagged = cache.folder / ".h.abc.tmp"
+    for path in (dead, live, other_host, untagged):
+        path.write_bytes(b"partial")
     assert cache.clear_temporaries() == 1
-    assert cache.keys() == []
+    assert not dead.exists() and live.exists() and other_host.exists() and untagged.exists()
+    old = time.time() - 2 * 3600
+    for path in (other_host, untagged):
+        os.utime(path, (old, old))
+    assert cache.clear_temporaries(max_age_s=3600) == 2
+    assert live.exists() and cache.keys() == []
+
+
+def test_a_write_in_progress_is_tagged_with_its_writer(tmp_path):
+    import os
+
+    from netsim.cache import _host, is_stale_temporary
+
+    cache = ResultCache(tmp_path, "t")
+    seen = []
+
+    def write(handle):
+        seen.extend(p.name for p in cache.folder.glob(".*.tmp"))
+        assert not is_stale_temporary(next(cache.folder.glob(".*.tmp")))
+        assert cache.clear_temporaries() == 0  # another sweep's clean-up leaves it alone
+        handle.write(b"x")
+
+    from netsim.cache import atomic_write
+
+    atomic_write(cache.path("k"), write)
+    assert len(seen) == 1 and f".w-{_host()}-{os.getpid()}." in seen[0]
+    assert cache.path("k").read_bytes() == b"x"
 
 
 def test_bad_names_rejected(tmp_path):

@@ -126,3 +126,59 @@ def test_pool_workers_are_spawned_with_the_given_threads():
     assert kept._pool is None
     with pytest.raises(ValueError, match="threads"):
         zoo.LocalExecutor(processes=2, threads=0)
+
+
+SWEEPER = """
+import json, sys
+import netsim.zoo as zoo
+from netsim.cache import ResultCache
+from netsim.train import TrainConfig
+root, seeds, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+cache = ResultCache(root, "trajectories")
+report = {"trained": [], "cached": [], "taken": []}
+for seed in seeds:  # one sweep per configuration: each starts with the cache's clean-up
+    summary = {}
+    zoo.train_many([TrainConfig(train_size=200, eval_train_size=50, eval_test_size=50, model="mlp",
+                                model_options={"widths": [16]}, batch_size=50, epochs=2, seed=seed)],
+                   cache=cache, executor=zoo.LocalExecutor(engine="sequential"), progress=False, summary=summary)
+    for k in report:
+        report[k] += summary[k]
+json.dump(report, open(out, "w"))
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_sweep_overlapping_configurations_into_one_cache(tmp_path):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    cache = ResultCache(tmp_path, "trajectories")
+    env = dict(__import__("os").environ, OMP_NUM_THREADS="1")
+    a = subprocess.Popen([sys.executable, "-c", SWEEPER, str(tmp_path), json.dumps(list(range(0, 8))),
+                          str(tmp_path / "a.json")], env=env)
+    deadline = time.time() + 120
+    while len(cache.keys()) < 2 and a.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    before_b = {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
+    assert a.poll() is None, "the first sweep finished before the second started: nothing ran at once"
+    b = subprocess.Popen([sys.executable, "-c", SWEEPER, str(tmp_path), json.dumps(list(range(4, 12))[::-1] + [0, 1]),
+                          str(tmp_path / "b.json")], env=env)
+    assert a.wait(timeout=300) == 0 and b.wait(timeout=300) == 0
+    ra, rb = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    key_of = lambda s: zoo.trajectory_key(TrainConfig(train_size=200, eval_train_size=50, eval_test_size=50,  # noqa: E731
+                                                   model="mlp", model_options={"widths": [16]}, batch_size=50,
+                                                   epochs=2, seed=s))
+    keys = {key_of(s) for s in range(12)}
+    swept_by_b = {key_of(s) for s in list(range(4, 12)) + [0, 1]}
+    assert set(cache.keys()) == keys and not list(cache.folder.glob(".*.tmp"))
+    for k in keys:  # every entry is complete and readable
+        assert cache.load(k) is not None
+    assert len(before_b) >= 2
+    seen = set(before_b) & swept_by_b  # complete before B looked at them (0 and 1 at least)
+    assert {key_of(0), key_of(1)} <= seen <= set(rb["cached"]) and not seen & set(rb["trained"])  # not retrained
+    for k, mtime in before_b.items():
+        assert cache.path(k).stat().st_mtime_ns == mtime  # nor rewritten
+    for r in (ra, rb):
+        assert sorted(r["trained"] + r["cached"] + r["taken"]) == sorted(set(r["trained"] + r["cached"] + r["taken"]))
