@@ -108,6 +108,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_codelength.py
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_sketch.py
+	$(PY) benchmarks/bench_scale.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

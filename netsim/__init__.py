@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "data", "models", "train", "zoo", "cache", "metrics", "profiles", "claims",
-    "plotting", "studies", "probes", "pacbayes", "linear", "runtime", "reparam", "uncertainty",
+    "plotting", "studies", "probes", "pacbayes", "linear", "runtime", "reparam", "uncertainty", "cluster",
 }
 
 

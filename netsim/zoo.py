@@ -145,9 +145,10 @@ def use_executor(name: str | None = None, address: str | None = None) -> str:
 
     Parameters
     ----------
-    name : {"local", "dask"}, optional
-        ``None``: ``$NETSIM_EXECUTOR``, else ``"local"``. A notebook passes its ``executor``
-        papermill parameter here.
+    name : {"local", "dask"} or a scheduler address, optional
+        ``None``: ``$NETSIM_EXECUTOR``, else ``"local"``; an address (``"tcp://host:8786"``)
+        means ``"dask"`` on that scheduler. A notebook passes its ``executor`` papermill
+        parameter here.
     address : str, optional
         The Dask scheduler (``tcp://host:8786``); ``None``: ``$NETSIM_DASK_SCHEDULER``, else a
         :class:`distributed.LocalCluster` on this machine.
@@ -159,6 +160,8 @@ def use_executor(name: str | None = None, address: str | None = None) -> str:
     import os
 
     name = name or os.environ.get("NETSIM_EXECUTOR") or "local"
+    if isinstance(name, str) and name.startswith(("tcp://", "tls://", "inproc://")):
+        name, address = "dask", name
     if name not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {name!r}")
     _SELECTED.update(name=name, address=address)

@@ -114,3 +114,12 @@ def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, client):
                    progress=False, summary=summary)
     assert set(summary["cached"]) == finished and len(summary["trained"]) == 3
     assert not finished & set(summary["trained"])
+
+
+def test_distance_tiles_on_the_cluster_equal_the_in_memory_matrix(tmp_path, client):
+    from netsim.metrics import pairwise_bhattacharyya
+    from netsim.metrics.ondisk import pairwise_bhattacharyya_store
+
+    P = np.random.default_rng(3).dirichlet(np.ones(5), size=(60, 12))
+    path = pairwise_bhattacharyya_store(P, tmp_path / "d.npy", block=16, client=client, progress=False)
+    np.testing.assert_allclose(np.load(path), pairwise_bhattacharyya(P), rtol=0, atol=1e-13)

@@ -182,3 +182,30 @@ def test_two_processes_sweep_overlapping_configurations_into_one_cache(tmp_path)
         assert cache.path(k).stat().st_mtime_ns == mtime  # nor rewritten
     for r in (ra, rb):
         assert sorted(r["trained"] + r["cached"] + r["taken"]) == sorted(set(r["trained"] + r["cached"] + r["taken"]))
+
+
+def test_a_notebook_selects_the_executor_by_one_parameter(monkeypatch):
+    import netsim.cluster
+
+    made = []
+    monkeypatch.setattr(netsim.cluster, "dask_executor",
+                        lambda address=None, engine="packed", n_workers=2: made.append((address, engine)) or "dask!")
+    monkeypatch.delenv("NETSIM_EXECUTOR", raising=False)
+    try:
+        assert zoo.use_executor(None) == "local"
+        assert isinstance(zoo.executor_for(1), zoo.LocalExecutor)
+        assert zoo.executor_for(2, engine="sequential").engine == "sequential"
+        assert zoo.use_executor("tcp://127.0.0.1:8786") == "dask"
+        assert zoo.executor_for(2, engine="sequential") == "dask!"
+        assert made == [("tcp://127.0.0.1:8786", "sequential")]
+        monkeypatch.setenv("NETSIM_EXECUTOR", "dask")
+        assert zoo.use_executor(None) == "dask"
+        with pytest.raises(ValueError, match="executor must be one of"):
+            zoo.use_executor("slurm")
+        with pytest.raises(ValueError, match="executor must be one of"):
+            zoo.train_many([], executor="slurm")
+        with pytest.raises(TypeError, match="map_unordered"):
+            zoo.train_many([], executor=object())
+    finally:
+        monkeypatch.delenv("NETSIM_EXECUTOR", raising=False)
+        zoo.use_executor("local")

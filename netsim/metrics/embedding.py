@@ -229,19 +229,32 @@ def inpca(D, n_components: int | None = None) -> InPCA:
     k = m if n_components is None else n_components
     lanczos = _LANCZOS_MAX_FRACTION * k < m
     if lanczos:
-        # Seeded start vector (not the constant vector, which W maps to zero) so the
-        # same input always gives the same output.
-        v0 = np.random.default_rng(0).standard_normal(m)
-        values, vectors = scipy.sparse.linalg.eigsh(W, k=k, which="LM", v0=v0)
+        # Seeded start vector so the same input always gives the same output.
+        values, vectors = scipy.sparse.linalg.eigsh(W, k=k, which="LM", v0=lanczos_start(m))
     else:
         values, vectors = scipy.linalg.eigh(W)
+    return _inpca_of_eigenpairs(values, vectors, k, total_sq, row_means, grand, every_eigenvalue=not lanczos)
+
+
+def lanczos_start(m: int) -> np.ndarray:
+    """The seeded Lanczos start vector of :func:`inpca` (not the constant vector, which W maps to 0)."""
+    return np.random.default_rng(0).standard_normal(m)
+
+
+def _inpca_of_eigenpairs(values, vectors, k: int, total_sq: float, row_means, grand: float,
+                         every_eigenvalue: bool) -> InPCA:
+    """Sort eigenpairs by magnitude, keep k, fix signs and scale: the common end of every InPCA.
+
+    ``every_eigenvalue``: the pairs are the whole spectrum (dense), so the dropped variance is the
+    sum of the rest; else (Lanczos) it is ``total_sq`` minus what was kept.
+    """
     order = np.argsort(-np.abs(values), kind="stable")
     values, vectors = values[order], vectors[:, order]
-    if lanczos:
-        dropped_sq = max(total_sq - float((values**2).sum()), 0.0)
-    else:
+    if every_eigenvalue:
         dropped_sq = float((values[k:] ** 2).sum())
         values, vectors = values[:k], vectors[:, :k]
+    else:
+        dropped_sq = max(total_sq - float((values**2).sum()), 0.0)
     # Fix each eigenvector's sign (largest entry positive) so embeddings are reproducible.
     flip = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
     vectors = vectors * np.where(flip == 0, 1.0, flip)

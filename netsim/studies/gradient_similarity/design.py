@@ -118,14 +118,14 @@ def _key(config: TrainConfig) -> str:
 
 def train_zoo(P, *, cache=None, progress: bool = True) -> Zoo:
     """Train (or read from the cache) every model of the study at the settings ``P``."""
-    from netsim.zoo import LocalExecutor, train_many
+    from netsim.zoo import executor_for, train_many
 
     small = {role: [train_config(role, s, P) for s in range(P.seeds)] for role in ROLES}
     deep = {role: train_config(role, 0, P, deep=True) for role in ROLES}
     configs = [c for role in ROLES for c in small[role]] + [deep[role] for role in ROLES]
     # One run per job on P.train_processes single-threaded workers: these networks are too small
     # for two torch threads to help, and packs of 5 would leave one worker idle at the end.
-    executor = LocalExecutor(processes=P.train_processes, threads=1, engine="sequential")
+    executor = executor_for(P.train_processes, engine="sequential")
     trajectories = train_many(configs, cache=cache, executor=executor, progress=progress)
     return Zoo(small, deep, {_key(c): t for c, t in zip(configs, trajectories)})
 

@@ -138,12 +138,12 @@ def trained(configs, params, metric: str = "loss", target: float | None = None, 
     """Train (or load) ``configs`` in ``params.processes`` processes and take each network at
     its target (:func:`at_target`; ``target`` None: ``params.target_loss`` or
     ``params.target_error``)."""
-    from netsim.zoo import shared_executor, train_many
+    from netsim.zoo import executor_for, train_many
 
     configs = list(configs)
     if target is None:
         target = params.target_loss if metric == "loss" else params.target_error
-    runs = train_many(configs, progress=progress, executor=shared_executor(params.processes))
+    runs = train_many(configs, progress=progress, executor=executor_for(params.processes))
     return [at_target(c, r, metric, target) for c, r in zip(configs, runs)]
 
 

@@ -101,11 +101,11 @@ def hierarchy_configs(P) -> dict:
 
 def train_hierarchy(P, *, cache=None, progress: bool = True) -> dict:
     """task -> list of Trajectory, trained (or read from the cache) on ``P.train_processes`` workers."""
-    from netsim.zoo import LocalExecutor, train_many
+    from netsim.zoo import executor_for, train_many
 
     configs = hierarchy_configs(P)
     flat = [c for runs in configs.values() for c in runs]
-    executor = LocalExecutor(processes=P.train_processes, threads=1, engine="sequential")
+    executor = executor_for(P.train_processes, engine="sequential")
     trajectories = iter(train_many(flat, cache=cache, executor=executor, progress=progress))
     return {task: [next(trajectories) for _ in runs] for task, runs in configs.items()}
 

@@ -137,9 +137,9 @@ def train_families(P, *, cache=None, progress: bool = True) -> tuple[dict, dict]
     runs : family -> list of Trajectory (``finetune`` in the order of ``finetunes["finetune"]``).
     finetunes : :func:`finetune_configs` of the trained supervised runs (with each start's epoch).
     """
-    from netsim.zoo import LocalExecutor, train_many
+    from netsim.zoo import executor_for, train_many
 
-    executor = LocalExecutor(processes=P.train_processes, threads=1, engine="sequential")
+    executor = executor_for(P.train_processes, engine="sequential")
     configs = pretraining_configs(P)
     flat = [c for runs in configs.values() for c in runs]
     trained = iter(train_many(flat, cache=cache, executor=executor, progress=progress))

@@ -112,7 +112,7 @@ def attack_record(configs: list[TrainConfig], x: np.ndarray, y: np.ndarray, sett
     """
     from tqdm.auto import tqdm
 
-    from netsim.zoo import executor_for
+    from netsim.zoo import LocalExecutor, shared_executor
 
     if method not in ("pgd", "autoattack"):
         raise ValueError(f"method must be 'pgd' or 'autoattack', got {method!r}")
@@ -133,7 +133,9 @@ def attack_record(configs: list[TrainConfig], x: np.ndarray, y: np.ndarray, sett
     on_adv = np.zeros((len(configs), len(configs), len(y)), dtype=np.int64)
     on_random = np.zeros((len(configs), len(y)), dtype=np.int64)
     box = np.zeros(len(configs))
-    executor = executor_for(processes)  # the training sweep's workers, already started
+    # local workers (those of a local training sweep, already started): they read the trained models
+    # from this machine's cache, which a Dask cluster's workers need not see
+    executor = shared_executor(processes) if processes > 1 else LocalExecutor()
     bar = tqdm(total=len(jobs), desc=f"{method} attacks", disable=not progress, leave=False)
     for _, out in executor.map_unordered(_attacker_job, jobs):
         i = out["index"]
