@@ -134,7 +134,7 @@ def pairwise_bhattacharyya_store(P, path, *, block: int = DEFAULT_BLOCK, client=
     bar.close()
     out.flush()
     _write_ledger(ledger, fingerprint, done)
-    del out
+    out = None  # close the memory map before the rename
     os.replace(partial, path)
     ledger.unlink(missing_ok=True)
     return path
