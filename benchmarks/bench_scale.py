@@ -29,7 +29,7 @@ def sweep_seconds(n_workers: int, root: Path, runs: int = 16) -> float:
     from netsim.train import TrainConfig
     from netsim.zoo import train_many
 
-    configs = [TrainConfig(model="mlp", epochs=6, lr=0.02, batch_size=64, seed=s, num_checkpoints=2,
+    configs = [TrainConfig(model="mlp", epochs=30, lr=0.02, batch_size=64, seed=s, num_checkpoints=2,
                            eval_train_size=200, eval_test_size=200) for s in range(runs)]
     cluster = local_cluster(n_workers=n_workers, threads=1)
     with distributed.Client(cluster) as client:
