@@ -325,13 +325,13 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     cache.clear_temporaries()  # only files of writers that are gone
     keys = [trajectory_key(c) for c in configs]
     config_of = dict(zip(keys, configs))  # duplicated configurations share one key: trained once
-    found = {key: load_trajectory(config, cache, engine="sequential" if engine == "sequential" else None)
-             for key, config in config_of.items()}
+    lookup = "sequential" if engine == "sequential" else None  # a packed sweep takes either engine's run
+    found = {key: load_trajectory(config, cache, engine=lookup) for key, config in config_of.items()}
     todo = [key for key, trajectory in found.items() if trajectory is None]
     report = {"trained": [], "cached": [k for k in found if k not in todo], "taken": []}
     todo_configs = [config_of[key] for key in todo]
     jobs = _jobs(todo_configs, engine, device)
-    reuse = ("sequential",) if engine == "sequential" else ENGINES  # as the look-up above
+    reuse = (lookup,) if lookup else ENGINES  # the workers' look-up: the same rule
     train = functools.partial(_run_job, device=device, cache_root=str(cache.root), namespace=cache.folder.name,
                               reuse=reuse)
     with tqdm(total=len(todo), desc="training runs", disable=not progress or not todo) as bar:
@@ -339,7 +339,7 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
             for n, i in enumerate(jobs[j]):
                 config = todo_configs[i]
                 # Another sweep stored it first: keep its entry (one version per key), use it.
-                stored = load_trajectory(config, cache, engine="sequential" if engine == "sequential" else None)
+                stored = load_trajectory(config, cache, engine=lookup)
                 if stored is not None:
                     found[todo[i]] = stored
                     report["taken"].append(todo[i])
