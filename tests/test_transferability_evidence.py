@@ -218,3 +218,22 @@ def test_claims_81_and_84_find_a_planted_effect_and_their_nulls_do_not():
     assert difference.value > 1.0 and difference.low > 0.5  # within: log 70 (and log 99 for none), across: log 20
     null_difference = list(n84.values())[0]
     assert abs(null_difference.value) < difference.value / 2
+
+
+def test_radius_comparison_has_one_row_per_claim_part_and_both_verdicts():
+    from netsim.claims import Estimate
+    from netsim.studies.transferability import verdicts as V
+    from netsim.studies.transferability.claims import sensitivity_id
+
+    parts = V._parts("8.4")
+    at_record = {"8.1": Estimate(3.8, 3.7, 3.9), "8.4": {parts[0]: Estimate(0.4, 0.3, 0.5), parts[1]: None}}
+    at_second = {sensitivity_id("8.1"): (Estimate(4.57, 4.56, 4.58), Estimate(1.0, 0.1, 1.2)),
+                 sensitivity_id("8.4"): ({parts[0]: Estimate(0.56, 0.51, 0.62), parts[1]: Estimate(0.5, 0.5, 1.0)},
+                                         {parts[0]: Estimate(-0.04, -0.4, 0.3), parts[1]: None})}
+    verdicts = {"8.1": "not reproduced", "8.4": "not tested", "8.1@24": "reproduced", "8.4@24": "inconclusive"}
+    table = V.radius_comparison(at_record, at_second, verdicts.get, "24/255")
+    assert list(table.index) == [("8.1", "(single part)"), ("8.4", parts[0]), ("8.4", parts[1])]
+    assert list(table["24/255 verdict"]) == ["reproduced", "inconclusive", "inconclusive"]
+    assert table.loc[("8.4", parts[1]), "8/255"] == "undefined"
+    assert table.loc[("8.4", parts[1]), "24/255 null"] == "undefined"
+    assert table.loc[("8.1", "(single part)"), "24/255"].startswith("4.57")
