@@ -123,7 +123,10 @@ def pairwise_bhattacharyya_store(P, path, *, block: int = DEFAULT_BLOCK, client=
     else:
         from distributed import as_completed
 
-        futures = {client.submit(_tile, rows(i), rows(j), i == j, pure=False): (i, j) for i, j in todo}
+        # each row block travels to the cluster once (scattered), not once per tile that needs it
+        starts = sorted({i for t in todo for i in t})
+        scattered = {i: client.scatter(rows(i)) for i in starts}
+        futures = {client.submit(_tile, scattered[i], scattered[j], i == j, pure=False): (i, j) for i, j in todo}
         try:
             for future in as_completed(futures):
                 write(futures[future], future.result())
@@ -131,6 +134,7 @@ def pairwise_bhattacharyya_store(P, path, *, block: int = DEFAULT_BLOCK, client=
                 bar.update(1)
         finally:
             client.cancel([f for f in futures if not f.done()])
+            client.cancel(list(scattered.values()))
     bar.close()
     out.flush()
     _write_ledger(ledger, fingerprint, done)
