@@ -328,7 +328,7 @@ def train_many(configs: Iterable[TrainConfig], *, cache: ResultCache | None = No
     lookup = "sequential" if engine == "sequential" else None  # a packed sweep takes either engine's run
     found = {key: load_trajectory(config, cache, engine=lookup) for key, config in config_of.items()}
     todo = [key for key, trajectory in found.items() if trajectory is None]
-    report = {"trained": [], "cached": [k for k in found if k not in todo], "taken": []}
+    report = {"trained": [], "cached": [k for k, t in found.items() if t is not None], "taken": []}
     todo_configs = [config_of[key] for key in todo]
     jobs = _jobs(todo_configs, engine, device)
     reuse = (lookup,) if lookup else ENGINES  # the workers' look-up: the same rule

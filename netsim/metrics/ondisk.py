@@ -62,8 +62,8 @@ def pairwise_bhattacharyya_store(P, path, *, block: int = DEFAULT_BLOCK, client=
     block : int
         Tile side (rows and columns per tile).
     client : distributed.Client, optional
-        Compute the tiles as tasks of this Dask cluster (their rows of ``P`` travel with them; the
-        tiles come back to this process, which writes them). ``None``: in this process.
+        Compute the tiles as tasks of this Dask cluster (each row block of ``P`` is scattered to it
+        once; the tiles come back to this process, which writes them). ``None``: in this process.
     progress : bool
         Show a progress bar over the tiles.
 
@@ -102,7 +102,8 @@ def pairwise_bhattacharyya_store(P, path, *, block: int = DEFAULT_BLOCK, client=
     if not done:
         np.lib.format.open_memmap(partial, mode="w+", dtype=np.float64, shape=(m, m)).flush()
     out = np.load(partial, mmap_mode="r+")
-    todo = [t for t in _tiles(m, block) if t not in done]
+    tiles = _tiles(m, block)
+    todo = [t for t in tiles if t not in done]
 
     def write(tile, values):
         i, j = tile
@@ -110,7 +111,7 @@ def pairwise_bhattacharyya_store(P, path, *, block: int = DEFAULT_BLOCK, client=
         if i != j:
             out[j:j + block, i:i + block] = values.T
         done.add(tile)
-        if len(done) % 8 == 0 or len(done) == len(_tiles(m, block)):  # the ledger lags the tiles, never leads
+        if len(done) % 8 == 0 or len(done) == len(tiles):  # the ledger lags the tiles, never leads
             out.flush()
             _write_ledger(ledger, fingerprint, done)
 
